@@ -1,0 +1,65 @@
+namespace DeepSeekV3.Inference.Compute;
+
+/// <summary>
+/// float8 e4m3fn (OCP FP8, the format of DeepSeek-V3's released weights): 1 sign bit, 4 exponent bits
+/// with bias 7, 3 mantissa bits. Exponent 0 is subnormal (m/8 · 2^-6); there are no infinities; the
+/// codes 0x7F and 0xFF are NaN; the largest finite magnitude is 448.
+/// </summary>
+public static class Float8E4M3
+{
+    public const float MaxFinite = 448f;
+
+    /// <summary>Every code's float32 value, so decoding inside kernels is one table load.</summary>
+    public static readonly float[] DecodeTable = BuildDecodeTable();
+
+    // The 127 non-negative finite values in increasing order (codes 0x00..0x7E), for nearest-value encoding.
+    private static readonly float[] s_positiveValues = DecodeTable.AsSpan(0, 0x7F).ToArray();
+
+    public static float ToSingle(byte code) => DecodeTable[code];
+
+    /// <summary>Encodes to the nearest representable value (ties to the even code), saturating at ±448.</summary>
+    public static byte FromSingle(float value)
+    {
+        if (float.IsNaN(value))
+        {
+            return 0x7F;
+        }
+
+        byte sign = value < 0 || (value == 0 && float.IsNegative(value)) ? (byte)0x80 : (byte)0;
+        float magnitude = MathF.Min(MathF.Abs(value), MaxFinite);
+        int index = Array.BinarySearch(s_positiveValues, magnitude);
+        if (index < 0)
+        {
+            int upper = ~index;
+            int lower = upper - 1;
+            float toLower = magnitude - s_positiveValues[lower];
+            float toUpper = s_positiveValues[upper] - magnitude;
+            index = toLower < toUpper ? lower
+                : toUpper < toLower ? upper
+                : (lower & 1) == 0 ? lower : upper;
+        }
+
+        return (byte)(sign | index);
+    }
+
+    private static float[] BuildDecodeTable()
+    {
+        var table = new float[256];
+        for (int code = 0; code < 256; code++)
+        {
+            int exponent = (code >> 3) & 0xF;
+            int mantissa = code & 0x7;
+            float magnitude = exponent == 0
+                ? mantissa / 8f * MathF.Pow(2, -6)
+                : (1 + mantissa / 8f) * MathF.Pow(2, exponent - 7);
+            if ((code & 0x7F) == 0x7F)
+            {
+                magnitude = float.NaN;
+            }
+
+            table[code] = (code & 0x80) != 0 ? -magnitude : magnitude;
+        }
+
+        return table;
+    }
+}

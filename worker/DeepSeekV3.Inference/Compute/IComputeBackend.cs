@@ -1,0 +1,48 @@
+namespace DeepSeekV3.Inference.Compute;
+
+/// <summary>
+/// The operations the model needs, and nothing above this interface knows which device runs them.
+/// All activations are float32 row-major; weights stay in their stored format and are dequantized inside the
+/// kernels. Shapes are given in the parameter comments: n = tokens in the step.
+/// </summary>
+public interface IComputeBackend
+{
+    /// <summary>y[n, rowCount] = x[n, W.Columns] · W[rowStart..rowStart+rowCount)ᵀ (nn.Linear on a row slice).</summary>
+    void Linear(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount, Span<float> y);
+
+    /// <summary>y[n, W.Columns] = x[n, rowCount] · W[rowStart..rowStart+rowCount) (the absorbed W_UK product).</summary>
+    void LinearTransposed(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount, Span<float> y);
+
+    /// <summary>y[n, W.Columns] = rows <paramref name="tokens"/> of the table.</summary>
+    void Embedding(in WeightMatrix table, ReadOnlySpan<int> tokens, Span<float> y);
+
+    /// <summary>y[n, d] = x · rsqrt(mean(x²) + eps) · weight, row by row (F.rms_norm).</summary>
+    void RmsNorm(ReadOnlySpan<float> x, int n, ReadOnlySpan<float> weight, float eps, Span<float> y);
+
+    /// <summary>accumulator += x, elementwise.</summary>
+    void Add(Span<float> accumulator, ReadOnlySpan<float> x);
+
+    /// <summary>accumulator += scale · x, elementwise.</summary>
+    void MultiplyAdd(Span<float> accumulator, ReadOnlySpan<float> x, float scale);
+
+    /// <summary>gate = silu(gate) · up, elementwise (the SwiGLU of DeepSeek's MLP).</summary>
+    void SiluMultiply(Span<float> gate, ReadOnlySpan<float> up);
+
+    /// <summary>x = 1 / (1 + exp(-x)), elementwise.</summary>
+    void Sigmoid(Span<float> x);
+
+    /// <summary>
+    /// Rotates interleaved pairs (x[2i], x[2i+1]) of every [pairs·2] row of <paramref name="x"/> [rows, 2·pairs]
+    /// by the angle whose cos/sin are <paramref name="cos"/>/<paramref name="sin"/> [pairs] (model.py apply_rotary_emb).
+    /// </summary>
+    void Rope(Span<float> x, int rows, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin);
+
+    /// <summary>
+    /// MLA attention in the latent space for every token t and head h:
+    /// score_p = (qLatent[t,h]·latent_p + qRope[t,h]·ropeKey_p) · softmaxScale over the cached positions p ≤ pos_t,
+    /// output[t,h] = Σ softmax(score)_p · latent_p.
+    /// qLatent [n, heads, kvLoraRank], qRope [n, heads, ropeDim], output [n, heads, kvLoraRank].
+    /// </summary>
+    void LatentAttention(ReadOnlySpan<float> qLatent, ReadOnlySpan<float> qRope, int heads, ForwardBatch batch,
+        int layer, float softmaxScale, Span<float> output);
+}

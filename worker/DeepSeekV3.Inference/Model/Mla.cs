@@ -1,0 +1,144 @@
+using DeepSeekV3.Inference.Checkpoints;
+using DeepSeekV3.Inference.Compute;
+
+namespace DeepSeekV3.Inference.Model;
+
+/// <summary>
+/// model.py <c>MLA</c>, multi-head latent attention. Queries go through a low rank (q_a_proj → norm → q_b_proj);
+/// keys and values are compressed to one latent c per token (kv_a_proj_with_mqa → [c | k_pe]) plus one rope key
+/// shared by all heads. Only norm(c) and the roped k_pe are cached. In the absorbed form W_UK (the k_nope rows of
+/// kv_b_proj) is folded into each head's query and W_UV (its v rows) applied after attention, so attention reads the
+/// 576-float cache rows directly.
+/// </summary>
+public sealed class Mla
+{
+    private readonly ModelConfig _config;
+    private readonly WeightMatrix _qAProj;  // [q_lora_rank, hidden]
+    private readonly RmsNorm _qANorm;       // [q_lora_rank]
+    private readonly WeightMatrix _qBProj;  // [heads·(nope + rope), q_lora_rank]
+    private readonly WeightMatrix _kvAProj; // [kv_lora_rank + rope, hidden]
+    private readonly RmsNorm _kvANorm;      // [kv_lora_rank]
+    private readonly WeightMatrix _kvBProj; // [heads·(nope + v), kv_lora_rank], rows grouped by head: [k_nope | v]
+    private readonly WeightMatrix _oProj;   // [hidden, heads·v]
+    private readonly float _softmaxScale;
+
+    public Mla(Checkpoint checkpoint, string prefix, ModelConfig config, YarnRope rope)
+    {
+        var c = config;
+        _config = c;
+        float eps = (float)c.RmsNormEps;
+        int heads = c.NumAttentionHeads;
+        _qAProj = checkpoint.Matrix($"{prefix}.q_a_proj.weight", c.QLoraRank, c.HiddenSize);
+        _qANorm = new RmsNorm(checkpoint.Vector($"{prefix}.q_a_layernorm.weight", c.QLoraRank), eps);
+        _qBProj = checkpoint.Matrix($"{prefix}.q_b_proj.weight", heads * c.QkHeadDim, c.QLoraRank);
+        _kvAProj = checkpoint.Matrix($"{prefix}.kv_a_proj_with_mqa.weight", c.KvLoraRank + c.QkRopeHeadDim, c.HiddenSize);
+        _kvANorm = new RmsNorm(checkpoint.Vector($"{prefix}.kv_a_layernorm.weight", c.KvLoraRank), eps);
+        _kvBProj = checkpoint.Matrix($"{prefix}.kv_b_proj.weight", heads * (c.QkNopeHeadDim + c.VHeadDim), c.KvLoraRank);
+        _oProj = checkpoint.Matrix($"{prefix}.o_proj.weight", c.HiddenSize, heads * c.VHeadDim);
+        _softmaxScale = rope.SoftmaxScale;
+    }
+
+    public long StoredBytes => _qAProj.StoredBytes + _qBProj.StoredBytes + _kvAProj.StoredBytes + _kvBProj.StoredBytes
+        + _oProj.StoredBytes + (4L * (_qANorm.Dim + _kvANorm.Dim));
+
+    /// <summary>s.LayerOut[n, hidden] = MLA(s.Normed[n, hidden]); writes this layer's cache rows for every token first.</summary>
+    public void Forward(IComputeBackend backend, RunState s, ForwardBatch batch, int layer, AttentionForm form,
+        LayerTrace? trace)
+    {
+        var c = _config;
+        int n = batch.Count, heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, ropeDim = c.QkRopeHeadDim;
+        int rank = c.KvLoraRank, qkDim = c.QkHeadDim, pairs = ropeDim / 2;
+        var x = s.Normed.AsSpan(0, n * c.HiddenSize);
+
+        var queryLowRank = s.QueryLowRank.AsSpan(0, n * c.QLoraRank);
+        backend.Linear(x, n, _qAProj, 0, c.QLoraRank, queryLowRank);
+        _qANorm.Forward(backend, queryLowRank, n, queryLowRank);
+        var query = s.Query.AsSpan(0, n * heads * qkDim);
+        backend.Linear(queryLowRank, n, _qBProj, 0, heads * qkDim, query);
+
+        var kvLowRank = s.KvLowRank.AsSpan(0, n * (rank + ropeDim));
+        backend.Linear(x, n, _kvAProj, 0, rank + ropeDim, kvLowRank);
+
+        var queryRope = s.QueryRope.AsSpan(0, n * heads * ropeDim);
+        for (int t = 0; t < n; t++)
+        {
+            var cos = s.RopeCos.AsSpan(t * pairs, pairs);
+            var sin = s.RopeSin.AsSpan(t * pairs, pairs);
+            // Cache row = [kv_a_layernorm(c) | rope(k_pe)]: everything later steps need from this token.
+            var row = batch.Cache.Row(batch.Tables[t], layer, batch.Positions[t]);
+            var source = kvLowRank.Slice(t * (rank + ropeDim), rank + ropeDim);
+            _kvANorm.Forward(backend, source[..rank], 1, row[..rank]);
+            source[rank..].CopyTo(row[rank..]);
+            backend.Rope(row[rank..], 1, cos, sin);
+            for (int h = 0; h < heads; h++)
+            {
+                var target = queryRope.Slice(((t * heads) + h) * ropeDim, ropeDim);
+                query.Slice((((t * heads) + h) * qkDim) + nope, ropeDim).CopyTo(target);
+            }
+
+            backend.Rope(queryRope.Slice(t * heads * ropeDim, heads * ropeDim), heads, cos, sin);
+            if (trace is not null)
+            {
+                row[..rank].CopyTo(trace.KvCacheLatent.AsSpan(t * rank, rank));
+                row[rank..].CopyTo(trace.KvCacheRopeKey.AsSpan(t * ropeDim, ropeDim));
+            }
+        }
+
+        var attentionHeads = s.AttentionHeads.AsSpan(0, n * heads * c.VHeadDim);
+        if (form == AttentionForm.Absorbed)
+        {
+            AttendAbsorbed(backend, s, batch, layer);
+        }
+        else
+        {
+            MlaNaiveAttention.Attend(_kvBProj, c, query, queryRope, batch, layer, _softmaxScale, attentionHeads);
+        }
+
+        backend.Linear(attentionHeads, n, _oProj, 0, c.HiddenSize, s.LayerOut.AsSpan(0, n * c.HiddenSize));
+    }
+
+    private void AttendAbsorbed(IComputeBackend backend, RunState s, ForwardBatch batch, int layer)
+    {
+        var c = _config;
+        int n = batch.Count, heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank;
+        int qkDim = c.QkHeadDim, vDim = c.VHeadDim, headRows = nope + vDim;
+        var headNope = s.HeadNope.AsSpan(0, n * nope);
+        var headLatent = s.HeadLatent.AsSpan(0, n * rank);
+        var headValue = s.HeadValue.AsSpan(0, n * vDim);
+        var queryLatent = s.QueryLatent.AsSpan(0, n * heads * rank);
+        var outputLatent = s.OutputLatent.AsSpan(0, n * heads * rank);
+
+        // q_latent[t, h] = q_nope[t, h] · W_UK[h]   ([nope] · [nope, rank] → [rank])
+        for (int h = 0; h < heads; h++)
+        {
+            for (int t = 0; t < n; t++)
+            {
+                s.Query.AsSpan((((t * heads) + h) * qkDim), nope).CopyTo(headNope.Slice(t * nope, nope));
+            }
+
+            backend.LinearTransposed(headNope, n, _kvBProj, h * headRows, nope, headLatent);
+            for (int t = 0; t < n; t++)
+            {
+                headLatent.Slice(t * rank, rank).CopyTo(queryLatent.Slice(((t * heads) + h) * rank, rank));
+            }
+        }
+
+        backend.LatentAttention(queryLatent, s.QueryRope.AsSpan(0, n * heads * c.QkRopeHeadDim), heads, batch, layer,
+            _softmaxScale, outputLatent);
+
+        // out[t, h] = W_UV[h] · o_latent[t, h]   ([v, rank] · [rank] → [v])
+        for (int h = 0; h < heads; h++)
+        {
+            for (int t = 0; t < n; t++)
+            {
+                outputLatent.Slice(((t * heads) + h) * rank, rank).CopyTo(headLatent.Slice(t * rank, rank));
+            }
+
+            backend.Linear(headLatent, n, _kvBProj, (h * headRows) + nope, vDim, headValue);
+            for (int t = 0; t < n; t++)
+            {
+                headValue.Slice(t * vDim, vDim).CopyTo(s.AttentionHeads.AsSpan(((t * heads) + h) * vDim, vDim));
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using DeepSeekV3.Inference.Checkpoints;
+using DeepSeekV3.Inference.Compute;
+
+namespace DeepSeekV3.Inference.Model;
+
+/// <summary>
+/// model.py <c>MLP</c> / <c>Expert</c>: down_proj(silu(gate_proj(x)) · up_proj(x)). Used for the dense layers, every
+/// routed expert and the shared experts; each has its own contiguous weights so one expert is one read.
+/// </summary>
+public sealed class Mlp
+{
+    private readonly WeightMatrix _gateProj; // w1 [inter, hidden]
+    private readonly WeightMatrix _upProj;   // w3 [inter, hidden]
+    private readonly WeightMatrix _downProj; // w2 [hidden, inter]
+
+    public Mlp(Checkpoint checkpoint, string prefix, int hidden, int inter)
+    {
+        _gateProj = checkpoint.Matrix($"{prefix}.gate_proj.weight", inter, hidden);
+        _upProj = checkpoint.Matrix($"{prefix}.up_proj.weight", inter, hidden);
+        _downProj = checkpoint.Matrix($"{prefix}.down_proj.weight", hidden, inter);
+    }
+
+    public int Inter => _gateProj.Rows;
+
+    public long StoredBytes => _gateProj.StoredBytes + _upProj.StoredBytes + _downProj.StoredBytes;
+
+    /// <summary>y[n, hidden] = MLP(x[n, hidden]), with s.MlpGate/s.MlpUp as scratch.</summary>
+    public void Forward(IComputeBackend backend, RunState s, ReadOnlySpan<float> x, int n, Span<float> y)
+    {
+        int inter = Inter;
+        var gate = s.MlpGate.AsSpan(0, n * inter);
+        var up = s.MlpUp.AsSpan(0, n * inter);
+        backend.Linear(x, n, _gateProj, 0, inter, gate);
+        backend.Linear(x, n, _upProj, 0, inter, up);
+        backend.SiluMultiply(gate, up);
+        backend.Linear(gate, n, _downProj, 0, _downProj.Rows, y);
+    }
+}

@@ -1,0 +1,125 @@
+using DeepSeekV3.Inference.Checkpoints;
+using DeepSeekV3.Inference.Compute;
+
+namespace DeepSeekV3.Inference.Model;
+
+/// <summary>
+/// model.py <c>Transformer</c>: embedding → num_hidden_layers blocks → final RMSNorm → lm_head. The MTP layers
+/// (<c>model.layers.{num_hidden_layers}.*</c>) are never asked for, so they are never read.
+/// </summary>
+public sealed class Transformer
+{
+    private readonly WeightMatrix _embed; // [vocab, hidden]
+    private readonly Block[] _layers;
+    private readonly RmsNorm _norm;
+    private readonly WeightMatrix _head;  // [vocab, hidden]
+    private readonly IComputeBackend _backend;
+
+    public Transformer(Checkpoint checkpoint, IComputeBackend backend, WeightMap? weightMap = null)
+    {
+        var c = checkpoint.Config;
+        Config = c;
+        _backend = backend;
+        Rope = new YarnRope(c);
+        _embed = checkpoint.Matrix("model.embed_tokens.weight", c.VocabSize, c.HiddenSize);
+        RequireUnquantized("model.embed_tokens.weight", _embed);
+        _layers = new Block[c.NumHiddenLayers];
+        for (int layer = 0; layer < _layers.Length; layer++)
+        {
+            _layers[layer] = new Block(checkpoint, layer, c, Rope, weightMap ?? WeightMap.All);
+        }
+
+        _norm = new RmsNorm(checkpoint.Vector("model.norm.weight", c.HiddenSize), (float)c.RmsNormEps);
+        _head = checkpoint.Matrix("lm_head.weight", c.VocabSize, c.HiddenSize);
+        RequireUnquantized("lm_head.weight", _head);
+    }
+
+    public ModelConfig Config { get; }
+
+    public YarnRope Rope { get; }
+
+    /// <summary>Bytes of weights a decode step reads for one token: every replicated weight, the k routed experts.</summary>
+    public long ActiveBytesPerToken => _layers.Sum(l => l.ActiveBytesPerToken) + _head.StoredBytes
+        + (2L * Config.HiddenSize) + (4L * Config.HiddenSize);
+
+    /// <summary>Bytes of every weight this rank holds.</summary>
+    public long StoredBytes => _layers.Sum(l => l.StoredBytes) + _embed.StoredBytes + _head.StoredBytes;
+
+    /// <summary>A cache sized for <paramref name="tokens"/> tokens in blocks of <paramref name="blockSizeTokens"/>.</summary>
+    public KvCache CreateKvCache(int tokens, int blockSizeTokens = 16) =>
+        new(Config.NumHiddenLayers, Config.KvLoraRank, Config.QkRopeHeadDim, blockSizeTokens,
+            Math.Max(1, (tokens + blockSizeTokens - 1) / blockSizeTokens));
+
+    /// <summary>
+    /// Runs one step: writes every token's cache rows, and fills <paramref name="logits"/> [batch.LogitRows.Count, vocab]
+    /// with the logits of the requested tokens.
+    /// </summary>
+    public void Forward(ForwardBatch batch, RunState s, Span<float> logits, AttentionForm form = AttentionForm.Absorbed,
+        ForwardTrace? trace = null)
+    {
+        int n = batch.Count, hidden = Config.HiddenSize, vocab = Config.VocabSize, rows = batch.LogitRows.Count;
+        if (logits.Length < rows * vocab)
+        {
+            throw new ArgumentException($"needs {rows * vocab} floats for {rows} rows of logits", nameof(logits));
+        }
+
+        foreach (int position in batch.Positions)
+        {
+            if (position >= Config.MaxPositionEmbeddings)
+            {
+                throw new ArgumentOutOfRangeException(nameof(batch), position,
+                    $"position beyond max_position_embeddings ({Config.MaxPositionEmbeddings})");
+            }
+        }
+
+        s.EnsureCapacity(n);
+        var h = s.Hidden.AsSpan(0, n * hidden);
+        _backend.Embedding(_embed, batch.Tokens, h);
+        trace?.Embed = h.ToArray();
+        int pairs = Rope.Pairs;
+        for (int t = 0; t < n; t++)
+        {
+            Rope.Angles(batch.Positions[t], s.RopeCos.AsSpan(t * pairs, pairs), s.RopeSin.AsSpan(t * pairs, pairs));
+        }
+
+        foreach (var block in _layers)
+        {
+            LayerTrace? layerTrace = trace is null ? null : NewLayerTrace(n);
+            block.Forward(_backend, s, batch, form, layerTrace);
+            if (layerTrace is not null)
+            {
+                trace!.Layers.Add(layerTrace);
+            }
+        }
+
+        if (trace is not null)
+        {
+            _norm.Forward(_backend, h, n, s.Normed);
+            trace.FinalNorm = s.Normed.AsSpan(0, n * hidden).ToArray();
+        }
+
+        // Only the requested rows go through the norm and the [vocab, hidden] head.
+        var selected = s.Normed.AsSpan(0, rows * hidden);
+        for (int r = 0; r < rows; r++)
+        {
+            h.Slice(batch.LogitRows[r] * hidden, hidden).CopyTo(s.ExpertInput.AsSpan(r * hidden, hidden));
+        }
+
+        _norm.Forward(_backend, s.ExpertInput.AsSpan(0, rows * hidden), rows, selected);
+        _backend.Linear(selected, rows, _head, 0, vocab, logits[..(rows * vocab)]);
+    }
+
+    private LayerTrace NewLayerTrace(int n) => new()
+    {
+        KvCacheLatent = new float[n * Config.KvLoraRank],
+        KvCacheRopeKey = new float[n * Config.QkRopeHeadDim],
+    };
+
+    private static void RequireUnquantized(string name, WeightMatrix weight)
+    {
+        if (weight.Format == WeightFormat.F8E4M3Blocked)
+        {
+            throw new CheckpointException($"tensor '{name}' is F8_E4M3; DeepSeek-V3 keeps it in BF16");
+        }
+    }
+}
