@@ -59,6 +59,21 @@ public sealed unsafe class Checkpoint : IDisposable
 
     public TensorInfo Info(string name) => Locate(name).Tensor;
 
+    /// <summary>The shard files, each with its tensors in data order: the grouping a rewrite should keep.</summary>
+    public IReadOnlyList<(string FileName, IReadOnlyList<TensorInfo> Tensors)> Files =>
+        [.. _files.Select(f => (f.FileName, (IReadOnlyList<TensorInfo>)[.. f.Tensors.Values
+            .Where(t => _tensorFiles.TryGetValue(t.Name, out var owner) && owner == f)
+            .OrderBy(t => t.DataBegin)]))];
+
+    public bool IsIndexed => File.Exists(Path.Combine(Directory, IndexFileName));
+
+    /// <summary>The tensor's raw stored bytes in the mapped file; valid while this checkpoint is open.</summary>
+    public byte* DataPointer(string name)
+    {
+        var (file, tensor) = Locate(name);
+        return file.GetDataPointer(tensor);
+    }
+
     /// <summary>
     /// A [rows, columns] projection weight. FP8 tensors come with their <c>weight_scale_inv</c> blocks and are only
     /// accepted when config.json declares FP8 quantization.

@@ -38,8 +38,9 @@ public sealed class Block
 
     public long StoredBytes => _attn.StoredBytes + (_mlp?.StoredBytes ?? 0) + (_moe?.StoredBytes ?? 0) + (8L * _hidden);
 
-    public long ActiveBytesPerToken => _attn.StoredBytes + (_mlp?.StoredBytes ?? 0) + (_moe?.ActiveBytesPerToken ?? 0)
-        + (8L * _hidden);
+    /// <summary>Bytes of weights a step of <paramref name="tokens"/> tokens reads at most.</summary>
+    public long WeightBytesPerStep(int tokens) => _attn.StoredBytes + (_mlp?.StoredBytes ?? 0)
+        + (_moe?.WeightBytesPerStep(tokens) ?? 0) + (8L * _hidden);
 
     /// <summary>Updates the residual stream s.Hidden [n, hidden] in place.</summary>
     public void Forward(IComputeBackend backend, RunState s, ForwardBatch batch, AttentionForm form, LayerTrace? trace)

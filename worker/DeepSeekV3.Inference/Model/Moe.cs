@@ -33,9 +33,13 @@ public sealed class Moe
 
     public long StoredBytes => _gate.StoredBytes + _sharedExperts.StoredBytes + _experts.Sum(e => e?.StoredBytes ?? 0);
 
-    /// <summary>Bytes of weights one token reads: gate, shared experts and experts_per_tok routed experts.</summary>
-    public long ActiveBytesPerToken => _gate.StoredBytes + _sharedExperts.StoredBytes
-        + (_config.NumExpertsPerTok * (_experts.FirstOrDefault(e => e is not null)?.StoredBytes ?? 0));
+    /// <summary>
+    /// Bytes of weights a step of <paramref name="tokens"/> tokens reads at most: gate, shared experts, and every
+    /// distinct routed expert (at most min(n_routed_experts, tokens · experts_per_tok)), each read once.
+    /// </summary>
+    public long WeightBytesPerStep(int tokens) => _gate.StoredBytes + _sharedExperts.StoredBytes
+        + (Math.Min(_config.NRoutedExperts, (long)tokens * _config.NumExpertsPerTok)
+            * (_experts.FirstOrDefault(e => e is not null)?.StoredBytes ?? 0));
 
     /// <summary>s.LayerOut[n, hidden] = MoE(s.Normed[n, hidden]).</summary>
     public void Forward(IComputeBackend backend, RunState s, int n, LayerTrace? trace)

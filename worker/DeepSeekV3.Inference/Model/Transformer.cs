@@ -38,9 +38,13 @@ public sealed class Transformer
 
     public YarnRope Rope { get; }
 
-    /// <summary>Bytes of weights a decode step reads for one token: every replicated weight, the k routed experts.</summary>
-    public long ActiveBytesPerToken => _layers.Sum(l => l.ActiveBytesPerToken) + _head.StoredBytes
-        + (2L * Config.HiddenSize) + (4L * Config.HiddenSize);
+    /// <summary>
+    /// Bytes of weights a step of <paramref name="tokens"/> tokens reads at most: every replicated weight once, each
+    /// distinct routed expert once, the head, and one embedding row per token. At one token this is exact: the
+    /// bytes a batch-1 decode step must stream, which bounds its speed by memory bandwidth.
+    /// </summary>
+    public long WeightBytesPerStep(int tokens) => _layers.Sum(l => l.WeightBytesPerStep(tokens)) + _head.StoredBytes
+        + (_embed.StoredBytes / Config.VocabSize * tokens) + (4L * Config.HiddenSize);
 
     /// <summary>Bytes of every weight this rank holds.</summary>
     public long StoredBytes => _layers.Sum(l => l.StoredBytes) + _embed.StoredBytes + _head.StoredBytes;

@@ -1,0 +1,160 @@
+using System.Runtime.InteropServices;
+using DeepSeekV3.Inference.Checkpoints;
+using DeepSeekV3.Inference.Compute;
+
+namespace DeepSeekV3.Inference.Tests.Compute;
+
+/// <summary>Each optimized kernel against its naive reference, on every weight format and on partial FP8 blocks.</summary>
+public sealed unsafe class CpuBackendTests
+{
+    private const float Tolerance = 2e-5f;
+
+    public static TheoryData<WeightFormat, int> Formats => new()
+    {
+        { WeightFormat.F32, 1 },
+        { WeightFormat.BF16, 1 },
+        { WeightFormat.F8E4M3Blocked, 1 },
+        { WeightFormat.F8E4M3Blocked, 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Linear_RowSlices_MatchNaive(WeightFormat format, int threads)
+    {
+        // 200 x 300: both dimensions leave a partial 128-block at the edge.
+        using var weight = TestWeight.Create(format, 200, 300, seed: 1);
+        var x = Random(3 * 300, seed: 2);
+        var naive = NaiveKernels.Linear(x, 3, weight.Matrix);
+        var backend = new CpuBackend(threads);
+
+        var full = new float[3 * 200];
+        backend.Linear(x, 3, weight.Matrix, 0, 200, full);
+        var slice = new float[3 * 50];
+        backend.Linear(x, 3, weight.Matrix, 130, 50, slice);
+
+        Assert.InRange(MaxDifference(full, naive), 0, Tolerance);
+        for (int t = 0; t < 3; t++)
+        {
+            Assert.InRange(MaxDifference(slice.AsSpan(t * 50, 50), naive.AsSpan((t * 200) + 130, 50)), 0, Tolerance);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void LinearTransposed_MatchesNaive(WeightFormat format, int threads)
+    {
+        using var weight = TestWeight.Create(format, 150, 70, seed: 3);
+        var x = Random(5 * 150, seed: 4);
+        var naive = NaiveKernels.LinearTransposed(x, 5, weight.Matrix);
+
+        var y = new float[5 * 70];
+        new CpuBackend(threads).LinearTransposed(x, 5, weight.Matrix, 0, 150, y);
+
+        Assert.InRange(MaxDifference(y, naive), 0, Tolerance);
+    }
+
+    [Fact]
+    public void RmsNorm_MatchesNaive()
+    {
+        var x = Random(4 * 96, seed: 5);
+        var w = Random(96, seed: 6);
+        var y = new float[4 * 96];
+
+        new CpuBackend().RmsNorm(x, 4, w, 1e-6f, y);
+
+        Assert.InRange(MaxDifference(y, NaiveKernels.RmsNorm(x, 4, w, 1e-6f)), 0, 1e-6f);
+    }
+
+    [Fact]
+    public void Rope_RotatesInterleavedPairs()
+    {
+        float[] x = [1, 2, 3, 4];
+        new CpuBackend().Rope(x, 1, [0f, 1f], [1f, 0f]);
+
+        // Pair 0 by 90°: (1, 2) → (−2, 1); pair 1 by 0°: unchanged.
+        Assert.Equal([-2f, 1f, 3f, 4f], x);
+    }
+
+    [Fact]
+    public void Embedding_TokenOutsideVocabulary_Throws()
+    {
+        using var weight = TestWeight.Create(WeightFormat.BF16, 10, 4, seed: 7);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CpuBackend().Embedding(weight.Matrix, [10], new float[4]));
+    }
+
+    internal static float[] Random(int count, int seed)
+    {
+        var random = new DeterministicRandom((ulong)seed);
+        return [.. Enumerable.Range(0, count).Select(_ => random.NextSigned())];
+    }
+
+    private static float MaxDifference(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        float max = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            max = MathF.Max(max, MathF.Abs(a[i] - b[i]));
+        }
+
+        return max;
+    }
+
+    /// <summary>A weight in pinned native memory, in any stored format.</summary>
+    internal sealed class TestWeight : IDisposable
+    {
+        private readonly void* _data;
+        private readonly float* _scales;
+
+        private TestWeight(WeightMatrix matrix, void* data, float* scales)
+        {
+            Matrix = matrix;
+            _data = data;
+            _scales = scales;
+        }
+
+        public WeightMatrix Matrix { get; }
+
+        public static TestWeight Create(WeightFormat format, int rows, int columns, int seed)
+        {
+            var values = Random(rows * columns, seed);
+            switch (format)
+            {
+                case WeightFormat.F32:
+                {
+                    var data = (float*)NativeMemory.Alloc((nuint)values.Length, 4);
+                    values.CopyTo(new Span<float>(data, values.Length));
+                    return new TestWeight(new WeightMatrix(format, rows, columns, data), data, null);
+                }
+
+                case WeightFormat.BF16:
+                {
+                    var data = (ushort*)NativeMemory.Alloc((nuint)values.Length, 2);
+                    for (int i = 0; i < values.Length; i++)
+                    {
+                        data[i] = BFloat16.FromSingle(values[i]);
+                    }
+
+                    return new TestWeight(new WeightMatrix(format, rows, columns, data), data, null);
+                }
+
+                default:
+                {
+                    var scaleValues = Fp8BlockQuantizer.Scales(values, rows, columns, 128, 128);
+                    var codes = Fp8BlockQuantizer.Codes(values, rows, columns, 128, 128, scaleValues);
+                    var data = (byte*)NativeMemory.Alloc((nuint)codes.Length);
+                    codes.CopyTo(new Span<byte>(data, codes.Length));
+                    var scales = (float*)NativeMemory.Alloc((nuint)scaleValues.Length, 4);
+                    scaleValues.CopyTo(new Span<float>(scales, scaleValues.Length));
+                    return new TestWeight(new WeightMatrix(format, rows, columns, data, scales), data, scales);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            NativeMemory.Free(_data);
+            NativeMemory.Free(_scales);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using DeepSeekV3.Inference.Checkpoints;
+using DeepSeekV3.Worker.Commands;
+
+namespace DeepSeekV3.Worker;
+
+/// <summary>The <c>dsv3</c> executable: one binary, a command per job.</summary>
+public static class Program
+{
+    private const string Usage = $"""
+        usage:
+          {GenerateCommand.Usage}
+          {MakeModelCommand.Usage}
+          {ConvertCommand.Usage}
+          {BenchCommand.Usage}
+          {DemoCommand.Usage}
+        """;
+
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            if (args.Count == 0 || args[0] is "help" or "--help" or "-h")
+            {
+                output.WriteLine(Usage);
+                return args.Count == 0 ? 2 : 0;
+            }
+
+            var rest = args.Skip(1).ToArray();
+            return args[0] switch
+            {
+                "generate" => GenerateCommand.Run(rest, output),
+                "make-model" => MakeModelCommand.Run(rest, output),
+                "convert" => ConvertCommand.Run(rest, output),
+                "bench" => BenchCommand.Run(rest, output),
+                "demo" => DemoCommand.Run(rest, output),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"dsv3: error: {e.Message}");
+            error.WriteLine(Usage);
+            return 2;
+        }
+        catch (CheckpointException e)
+        {
+            error.WriteLine($"dsv3: error: bad checkpoint: {e.Message}");
+            return 1;
+        }
+        catch (IOException e)
+        {
+            error.WriteLine($"dsv3: error: {e.Message}");
+            return 1;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            error.WriteLine($"dsv3: error: {e.Message}");
+            return 1;
+        }
+    }
+}
