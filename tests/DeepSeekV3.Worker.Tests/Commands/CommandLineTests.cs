@@ -1,0 +1,121 @@
+using System.Text.Json;
+
+namespace DeepSeekV3.Worker.Tests.Commands;
+
+/// <summary>The dsv3 command line as a user runs it: output, files written, exit codes and error messages.</summary>
+public sealed class CommandLineTests : IDisposable
+{
+    private readonly string _temp = Path.Combine(Path.GetTempPath(), "dsv3-cli-tests", Guid.NewGuid().ToString("N"));
+
+    public CommandLineTests() => Directory.CreateDirectory(_temp);
+
+    public void Dispose() => Directory.Delete(_temp, recursive: true);
+
+    [Fact]
+    public void Generate_TwoGoldenPrompts_PrintsReferenceGreedyTokensAndWritesLogits()
+    {
+        var golden = Golden("tiny-bf16");
+        using var expected = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(golden, "expected.json")));
+        var prompts = expected.RootElement.GetProperty("prompts");
+        string logitsFile = Path.Combine(_temp, "logits.json");
+
+        var (code, output, error) = Run("generate", "--model", golden, "--prompt-ids", Ids(prompts[0], "tokens"),
+            "--prompt-ids", Ids(prompts[1], "tokens"), "--max-new-tokens", "9", "--logits-out", logitsFile);
+
+        Assert.True(code == 0, error);
+        Assert.Equal([Ids(prompts[0], "greedy_tokens"), Ids(prompts[1], "greedy_tokens")],
+            output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        using var written = JsonDocument.Parse(File.ReadAllBytes(logitsFile));
+        var first = written.RootElement.GetProperty("prompts")[0];
+        Assert.Equal(Ids(prompts[0], "greedy_tokens"), Ids(first, "greedy_tokens"));
+        Assert.Equal(8, first.GetProperty("decode").GetArrayLength());
+        var ours = first.GetProperty("decode")[7].GetProperty("logits").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        var theirs = prompts[0].GetProperty("decode")[7].GetProperty("logits").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        Assert.InRange(ours.Zip(theirs, (a, b) => MathF.Abs(a - b)).Max(), 0, 1e-4f);
+    }
+
+    [Fact]
+    public void MakeModelThenConvertThenGenerate_AllSucceed()
+    {
+        string fp8 = Path.Combine(_temp, "fp8"), bf16 = Path.Combine(_temp, "bf16");
+
+        var made = Run("make-model", "--out", fp8, "--preset", "tiny", "--fp8", "--shards", "2", "--seed", "5");
+        var converted = Run("convert", "fp8-to-bf16", "--in", fp8, "--out", bf16);
+        var fromFp8 = Run("generate", "--model", fp8, "--prompt-ids", "0,1,2,3", "--max-new-tokens", "5");
+        var fromBf16 = Run("generate", "--model", bf16, "--prompt-ids", "0,1,2,3", "--max-new-tokens", "5");
+
+        Assert.True(made.Code == 0, made.Error);
+        Assert.Contains("2 shard(s)", made.Output, StringComparison.Ordinal);
+        Assert.True(converted.Code == 0, converted.Error);
+        Assert.Equal(0, fromFp8.Code);
+        Assert.Equal(0, fromBf16.Code);
+        Assert.Equal(5, fromFp8.Output.Trim().Split(',').Length);
+        Assert.True(File.Exists(Path.Combine(bf16, "model.safetensors.index.json")));
+    }
+
+    [Fact]
+    public void Bench_TinyModel_PrintsThroughputWithUnits()
+    {
+        string model = Path.Combine(_temp, "tiny");
+        Assert.Equal(0, Run("make-model", "--out", model, "--preset", "tiny").Code);
+
+        var (code, output, error) = Run("bench", "--model", model, "--prompt-tokens", "16", "--decode-steps", "2", "--batch", "1,2");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("prefill 16 tokens:", output, StringComparison.Ordinal);
+        Assert.Contains("decode batch   1:", output, StringComparison.Ordinal);
+        Assert.Contains("decode batch   2:", output, StringComparison.Ordinal);
+        Assert.Contains("tokens/s", output, StringComparison.Ordinal);
+        Assert.Contains("MB/token", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "fly" }, "unknown command 'fly'")]
+    [InlineData(new[] { "generate", "--prompt-ids", "1" }, "--model is required")]
+    [InlineData(new[] { "generate", "--model", "GOLDEN", "--prompt-ids", "1,x" }, "--prompt-ids must be comma-separated non-negative token ids")]
+    [InlineData(new[] { "generate", "--model", "GOLDEN", "--prompt-ids", "1", "--colour", "red" }, "unknown option --colour")]
+    [InlineData(new[] { "generate", "--model", "GOLDEN", "--prompt-ids", "1000" }, "token id 1000 is outside the vocabulary [0, 1000)")]
+    [InlineData(new[] { "generate", "--model", "GOLDEN", "--prompt-ids", "1", "--max-new-tokens", "0" }, "--max-new-tokens must be an integer")]
+    [InlineData(new[] { "generate", "--model", "GOLDEN" }, "give at least one --prompt-ids")]
+    [InlineData(new[] { "make-model", "--out", "x", "--preset", "huge" }, "--preset must be one of tiny, small")]
+    [InlineData(new[] { "convert", "bf16-to-fp8" }, "the only conversion is 'fp8-to-bf16'")]
+    public void Run_BadCommandLine_ExitsTwoWithMessage(string[] arguments, string expected)
+    {
+        var (code, _, error) = Run([.. arguments.Select(a => a == "GOLDEN" ? Golden("tiny-bf16") : a)]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("dsv3: error: " + expected, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generate_DirectoryWithoutCheckpoint_ExitsOneNamingTheProblem()
+    {
+        var (code, _, error) = Run("generate", "--model", _temp, "--prompt-ids", "1");
+
+        Assert.Equal(1, code);
+        Assert.Contains("bad checkpoint", error, StringComparison.Ordinal);
+        Assert.Contains("config.json", error, StringComparison.Ordinal);
+    }
+
+    private static (int Code, string Output, string Error) Run(params string[] arguments)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = Program.Run(arguments, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static string Ids(JsonElement element, string property) =>
+        string.Join(',', element.GetProperty(property).EnumerateArray().Select(e => e.GetInt32()));
+
+    private static string Golden(string name)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory!.FullName, "DeepSeekV3.Cluster.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "golden", name));
+    }
+}
