@@ -20,7 +20,8 @@ public sealed class CheckpointTests
         Assert.Equal(SafetensorsDtype.F8E4M3, checkpoint.Info(Split).Dtype);
         // The MTP layer is present and tolerated: the model loads three layers and never asks for layer 3.
         Assert.True(checkpoint.Contains("model.layers.3.eh_proj.weight"));
-        Assert.Equal(3, new Transformer(checkpoint, new CpuBackend()).Config.NumHiddenLayers);
+        using var backend = new CpuBackend();
+        Assert.Equal(3, new Transformer(checkpoint, backend).Config.NumHiddenLayers);
     }
 
     [Fact]
@@ -118,8 +119,9 @@ public sealed class CheckpointTests
         CheckpointCopy.RewriteTensors(directory.Path, t => IsExpertAtLeast(t.Name, 8) ? null : t);
 
         using var checkpoint = Checkpoint.Open(directory.Path);
-        var rank = new Transformer(checkpoint, new CpuBackend(), WeightMap.Experts(Enumerable.Range(0, 8)));
-        var error = Assert.Throws<CheckpointException>(() => new Transformer(checkpoint, new CpuBackend()));
+        using var backend = new CpuBackend();
+        var rank = new Transformer(checkpoint, backend, WeightMap.Experts(Enumerable.Range(0, 8)));
+        var error = Assert.Throws<CheckpointException>(() => new Transformer(checkpoint, backend));
 
         Assert.True(rank.StoredBytes > 0);
         Assert.Contains("model.layers.1.mlp.experts.8.gate_proj.weight' is missing", error.Message, StringComparison.Ordinal);
@@ -146,6 +148,7 @@ public sealed class CheckpointTests
     private static void Load(string directory)
     {
         using var checkpoint = Checkpoint.Open(directory);
-        _ = new Transformer(checkpoint, new CpuBackend());
+        using var backend = new CpuBackend();
+        _ = new Transformer(checkpoint, backend);
     }
 }

@@ -49,7 +49,8 @@ public sealed class Fp8ToBf16ConverterTests(ITestOutputHelper output)
         using var converted = Checkpoint.Open(directory.Path);
         var prompt = GoldenCase.Ints(golden.Expected.GetProperty("prompts")[0].GetProperty("tokens"));
 
-        var result = new GreedyGenerator(new Transformer(converted, new CpuBackend())).Generate([prompt], 1)[0];
+        using var backend = new CpuBackend();
+        var result = new GreedyGenerator(new Transformer(converted, backend)).Generate([prompt], 1)[0];
         float difference = GoldenCase.MaxAbsDifference(result.PrefillLogits,
             GoldenCase.Floats(golden.Expected.GetProperty("prompts")[0].GetProperty("prefill_logits")));
 

@@ -25,7 +25,7 @@ public sealed unsafe class CpuBackendTests
         using var weight = TestWeight.Create(format, 200, 300, seed: 1);
         var x = Random(3 * 300, seed: 2);
         var naive = NaiveKernels.Linear(x, 3, weight.Matrix);
-        var backend = new CpuBackend(threads);
+        using var backend = new CpuBackend(threads);
 
         var full = new float[3 * 200];
         backend.Linear(x, 3, weight.Matrix, 0, 200, full);
@@ -48,7 +48,8 @@ public sealed unsafe class CpuBackendTests
         var naive = NaiveKernels.LinearTransposed(x, 5, weight.Matrix);
 
         var y = new float[5 * 70];
-        new CpuBackend(threads).LinearTransposed(x, 5, weight.Matrix, 0, 150, y);
+        using var backend = new CpuBackend(threads);
+        backend.LinearTransposed(x, 5, weight.Matrix, 0, 150, y);
 
         Assert.InRange(MaxDifference(y, naive), 0, Tolerance);
     }
@@ -60,7 +61,8 @@ public sealed unsafe class CpuBackendTests
         var w = Random(96, seed: 6);
         var y = new float[4 * 96];
 
-        new CpuBackend().RmsNorm(x, 4, w, 1e-6f, y);
+        using var backend = new CpuBackend();
+        backend.RmsNorm(x, 4, w, 1e-6f, y);
 
         Assert.InRange(MaxDifference(y, NaiveKernels.RmsNorm(x, 4, w, 1e-6f)), 0, 1e-6f);
     }
@@ -69,7 +71,8 @@ public sealed unsafe class CpuBackendTests
     public void Rope_RotatesInterleavedPairs()
     {
         float[] x = [1, 2, 3, 4];
-        new CpuBackend().Rope(x, 1, [0f, 1f], [1f, 0f]);
+        using var backend = new CpuBackend();
+        backend.Rope(x, 1, [0f, 1f], [1f, 0f]);
 
         // Pair 0 by 90°: (1, 2) → (−2, 1); pair 1 by 0°: unchanged.
         Assert.Equal([-2f, 1f, 3f, 4f], x);
@@ -79,7 +82,8 @@ public sealed unsafe class CpuBackendTests
     public void Embedding_TokenOutsideVocabulary_Throws()
     {
         using var weight = TestWeight.Create(WeightFormat.BF16, 10, 4, seed: 7);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new CpuBackend().Embedding(weight.Matrix, [10], new float[4]));
+        using var backend = new CpuBackend();
+        Assert.Throws<ArgumentOutOfRangeException>(() => backend.Embedding(weight.Matrix, [10], new float[4]));
     }
 
     internal static float[] Random(int count, int seed)

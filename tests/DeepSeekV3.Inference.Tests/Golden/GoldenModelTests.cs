@@ -23,7 +23,8 @@ public sealed class GoldenModelTests(ITestOutputHelper output)
     {
         var golden = GoldenCase.Load(caseName);
         using var checkpoint = Checkpoint.Open(golden.Directory);
-        var model = new Transformer(checkpoint, new CpuBackend());
+        using var backend = new CpuBackend();
+        var model = new Transformer(checkpoint, backend);
         var generator = new GreedyGenerator(model);
         float worst = 0;
         foreach (var prompt in golden.Expected.GetProperty("prompts").EnumerateArray())
@@ -43,7 +44,8 @@ public sealed class GoldenModelTests(ITestOutputHelper output)
     {
         var golden = GoldenCase.Load(caseName);
         using var checkpoint = Checkpoint.Open(golden.Directory);
-        var model = new Transformer(checkpoint, new CpuBackend());
+        using var backend = new CpuBackend();
+        var model = new Transformer(checkpoint, backend);
         var prompts = golden.Expected.GetProperty("prompts").EnumerateArray().ToArray();
         var results = new GreedyGenerator(model).Generate([.. prompts.Select(p => GoldenCase.Ints(p.GetProperty("tokens")))], 9);
 
@@ -64,7 +66,8 @@ public sealed class GoldenModelTests(ITestOutputHelper output)
         var golden = GoldenCase.Load(caseName);
         var batch = golden.Expected.GetProperty("batch");
         using var checkpoint = Checkpoint.Open(golden.Directory);
-        var model = new Transformer(checkpoint, new CpuBackend());
+        using var backend = new CpuBackend();
+        var model = new Transformer(checkpoint, backend);
         var prompts = batch.GetProperty("prompts").EnumerateArray().Select(GoldenCase.Ints).ToArray();
         int maxNew = batch.GetProperty("max_new_tokens").GetInt32();
 
@@ -84,7 +87,8 @@ public sealed class GoldenModelTests(ITestOutputHelper output)
         var golden = GoldenCase.Load(caseName);
         var debug = golden.Expected.GetProperty("debug_prompt0");
         using var checkpoint = Checkpoint.Open(golden.Directory);
-        var model = new Transformer(checkpoint, new CpuBackend());
+        using var backend = new CpuBackend();
+        var model = new Transformer(checkpoint, backend);
         var tokens = GoldenCase.Ints(debug.GetProperty("tokens"));
         var cache = model.CreateKvCache(tokens.Length);
         var batch = new ForwardBatch(cache);
@@ -149,7 +153,8 @@ public sealed class GoldenModelTests(ITestOutputHelper output)
     {
         var golden = GoldenCase.Load(caseName);
         using var checkpoint = Checkpoint.Open(golden.Directory);
-        var model = new Transformer(checkpoint, new CpuBackend());
+        using var backend = new CpuBackend();
+        var model = new Transformer(checkpoint, backend);
         var prompt = golden.Expected.GetProperty("prompts")[0];
         var tokens = GoldenCase.Ints(prompt.GetProperty("tokens"));
         var generator = new GreedyGenerator(model);

@@ -11,7 +11,8 @@ public sealed class GenerationTests
     public void Forward_PrefillInTwoChunks_EqualsOnePrefill()
     {
         using var checkpoint = Checkpoint.Open(Path.Combine(GoldenCase.Root, "tiny-bf16"));
-        var model = new Transformer(checkpoint, new CpuBackend());
+        using var backend = new CpuBackend();
+        var model = new Transformer(checkpoint, backend);
         int vocab = model.Config.VocabSize;
         int[] prompt = [.. Enumerable.Range(0, 40).Select(i => (i * 37) % vocab)];
 
@@ -26,7 +27,8 @@ public sealed class GenerationTests
     public void Generate_PromptBeyondContext_IsRejectedWithReason()
     {
         using var checkpoint = Checkpoint.Open(Path.Combine(GoldenCase.Root, "tiny-bf16"));
-        var generator = new GreedyGenerator(new Transformer(checkpoint, new CpuBackend()));
+        using var backend = new CpuBackend();
+        var generator = new GreedyGenerator(new Transformer(checkpoint, backend));
 
         var error = Assert.Throws<ArgumentException>(() => generator.Generate([new int[120]], 10));
 

@@ -6,8 +6,9 @@ namespace DeepSeekV3.Inference.Compute;
 /// The CPU backend: TensorPrimitives (AVX2/AVX-512 where present) inside, <see cref="Parallel"/> across cores.
 /// Weight-reading kernels dequantize each weight row once per call and apply it to every token of the step, so a
 /// batch of n tokens reads the weights once, not n times. <see cref="NaiveKernels"/> holds the reference of each op.
+/// One op runs at a time (the engine's step thread drives a backend); ops allocate nothing.
 /// </summary>
-public sealed unsafe class CpuBackend : IComputeBackend
+public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 {
     // Below this many multiply-adds a call runs on the calling thread: scheduling would cost more than it saves.
     private const long MinWorkPerTask = 32 * 1024;
@@ -15,68 +16,43 @@ public sealed unsafe class CpuBackend : IComputeBackend
     [ThreadStatic]
     private static float[]? t_rowScratch;
 
-    public CpuBackend(int? maxDegreeOfParallelism = null)
+    private readonly WorkerPool _pool;
+    private readonly LinearJob _linear = new();
+    private readonly LinearTransposedJob _linearTransposed = new();
+    private readonly LatentAttentionJob _attention = new();
+
+    /// <summary>A backend using <paramref name="threads"/> threads (default: every core), the caller included.</summary>
+    public CpuBackend(int? threads = null)
     {
-        MaxDegreeOfParallelism = maxDegreeOfParallelism ?? Environment.ProcessorCount;
+        _pool = new WorkerPool(threads ?? Environment.ProcessorCount);
     }
 
-    public int MaxDegreeOfParallelism { get; }
+    public int Threads => _pool.Threads;
 
     public void Linear(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount, Span<float> y)
     {
-        int columns = weight.Columns;
-        CheckLength(x, (long)n * columns, nameof(x));
+        CheckLength(x, (long)n * weight.Columns, nameof(x));
         CheckLength(y, (long)n * rowCount, nameof(y));
-        var w = weight;
         fixed (float* xPointer = x)
         fixed (float* yPointer = y)
         {
-            nint xAddress = (nint)xPointer, yAddress = (nint)yPointer;
-            For(rowCount, (long)n * columns, (first, end) =>
-            {
-                var input = new ReadOnlySpan<float>((float*)xAddress, n * columns);
-                var output = new Span<float>((float*)yAddress, n * rowCount);
-                var row = RowScratch(columns);
-                for (int r = first; r < end; r++)
-                {
-                    w.DequantizeRow(rowStart + r, row);
-                    for (int t = 0; t < n; t++)
-                    {
-                        output[(t * rowCount) + r] = TensorPrimitives.Dot(row, input.Slice(t * columns, columns));
-                    }
-                }
-            });
+            var job = _linear;
+            job.Set(weight, xPointer, yPointer, n, rowStart, rowCount, Tasks(rowCount, (long)n * weight.Columns));
+            _pool.Run(job, job.Tasks);
         }
     }
 
     public void LinearTransposed(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount,
         Span<float> y)
     {
-        int columns = weight.Columns;
         CheckLength(x, (long)n * rowCount, nameof(x));
-        CheckLength(y, (long)n * columns, nameof(y));
-        var w = weight;
+        CheckLength(y, (long)n * weight.Columns, nameof(y));
         fixed (float* xPointer = x)
         fixed (float* yPointer = y)
         {
-            nint xAddress = (nint)xPointer, yAddress = (nint)yPointer;
-            // Each task owns whole output rows (tokens), so no two tasks write the same element.
-            For(n, (long)rowCount * columns, (first, end) =>
-            {
-                var input = new ReadOnlySpan<float>((float*)xAddress, n * rowCount);
-                var output = new Span<float>((float*)yAddress, n * columns);
-                var row = RowScratch(columns);
-                output[(first * columns)..(end * columns)].Clear();
-                for (int r = 0; r < rowCount; r++)
-                {
-                    w.DequantizeRow(rowStart + r, row);
-                    for (int t = first; t < end; t++)
-                    {
-                        var target = output.Slice(t * columns, columns);
-                        TensorPrimitives.MultiplyAdd(row, input[(t * rowCount) + r], target, target);
-                    }
-                }
-            });
+            var job = _linearTransposed;
+            job.Set(weight, xPointer, yPointer, n, rowStart, rowCount, Tasks(n, (long)rowCount * weight.Columns));
+            _pool.Run(job, job.Tasks);
         }
     }
 
@@ -146,32 +122,26 @@ public sealed unsafe class CpuBackend : IComputeBackend
         int layer, float softmaxScale, Span<float> output)
     {
         var cache = batch.Cache;
-        int rank = cache.LatentRank, ropeDim = cache.RopeDim, rowLength = cache.RowLength;
         int n = batch.Count;
-        CheckLength(qLatent, (long)n * heads * rank, nameof(qLatent));
-        CheckLength(qRope, (long)n * heads * ropeDim, nameof(qRope));
-        CheckLength(output, (long)n * heads * rank, nameof(output));
+        CheckLength(qLatent, (long)n * heads * cache.LatentRank, nameof(qLatent));
+        CheckLength(qRope, (long)n * heads * cache.RopeDim, nameof(qRope));
+        CheckLength(output, (long)n * heads * cache.LatentRank, nameof(output));
         fixed (float* qLatentPointer = qLatent)
         fixed (float* qRopePointer = qRope)
         fixed (float* outputPointer = output)
         {
-            nint qLatentAddress = (nint)qLatentPointer, qRopeAddress = (nint)qRopePointer, outputAddress = (nint)outputPointer;
-            long workPerItem = (long)(batch.MaxPosition + 1) * rowLength * 2;
-            For(n * heads, workPerItem, (first, end) =>
-            {
-                for (int item = first; item < end; item++)
-                {
-                    int t = item / heads;
-                    var queryLatent = new ReadOnlySpan<float>((float*)qLatentAddress + ((long)item * rank), rank);
-                    var queryRope = new ReadOnlySpan<float>((float*)qRopeAddress + ((long)item * ropeDim), ropeDim);
-                    var result = new Span<float>((float*)outputAddress + ((long)item * rank), rank);
-                    AttendOne(queryLatent, queryRope, cache, batch.Tables[t], layer, batch.Positions[t], softmaxScale, result);
-                }
-            });
+            var job = _attention;
+            int items = n * heads;
+            job.Set(qLatentPointer, qRopePointer, outputPointer, heads, batch, layer, softmaxScale,
+                Tasks(items, (long)(batch.MaxPosition + 1) * cache.RowLength * 2));
+            _pool.Run(job, job.Tasks);
+            job.Clear();
         }
     }
 
-    private static void AttendOne(ReadOnlySpan<float> queryLatent, ReadOnlySpan<float> queryRope, KvCache cache,
+    public void Dispose() => _pool.Dispose();
+
+    internal static void AttendOne(ReadOnlySpan<float> queryLatent, ReadOnlySpan<float> queryRope, KvCache cache,
         KvBlockTable table, int layer, int position, float softmaxScale, Span<float> result)
     {
         int rank = cache.LatentRank, rowLength = cache.RowLength, blockSize = cache.BlockSizeTokens;
@@ -205,26 +175,17 @@ public sealed unsafe class CpuBackend : IComputeBackend
         }
     }
 
-    /// <summary>Runs body over [0, count) in contiguous chunks, in parallel when the work is large enough.</summary>
-    private void For(int count, long workPerItem, Action<int, int> body)
+    /// <summary>
+    /// How many tasks to cut <paramref name="count"/> items into: one when the work is too small to share, else a few
+    /// per thread so the atomic hand-out balances uneven tasks.
+    /// </summary>
+    private int Tasks(int count, long workPerItem)
     {
         long totalWork = count * Math.Max(1, workPerItem);
-        int tasks = (int)Math.Clamp(totalWork / MinWorkPerTask, 1, Math.Min(MaxDegreeOfParallelism, count));
-        if (tasks <= 1)
-        {
-            body(0, count);
-            return;
-        }
-
-        Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = tasks }, task =>
-        {
-            int first = (int)((long)count * task / tasks);
-            int end = (int)((long)count * (task + 1) / tasks);
-            body(first, end);
-        });
+        return (int)Math.Clamp(totalWork / MinWorkPerTask, 1, Math.Min(_pool.Threads * 4L, count));
     }
 
-    private static Span<float> RowScratch(int length)
+    internal static Span<float> RowScratch(int length)
     {
         if (t_rowScratch is null || t_rowScratch.Length < length)
         {

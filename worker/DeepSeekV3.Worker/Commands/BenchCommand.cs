@@ -35,7 +35,8 @@ public static class BenchCommand
 
         modelDirectory ??= MakeModelCommand.EnsureCached(preset, fp8, output);
         using var checkpoint = Checkpoint.Open(modelDirectory);
-        var model = new Transformer(checkpoint, new CpuBackend(threads));
+        using var backend = new CpuBackend(threads);
+        var model = new Transformer(checkpoint, backend);
         var c = model.Config;
         if (promptTokens > c.MaxPositionEmbeddings || contextTokens + decodeSteps + 2 > c.MaxPositionEmbeddings)
         {

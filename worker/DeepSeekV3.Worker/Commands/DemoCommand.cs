@@ -28,7 +28,8 @@ public static class DemoCommand
         }
 
         using var checkpoint = Checkpoint.Open(directory);
-        var model = new Transformer(checkpoint, new CpuBackend());
+        using var backend = new CpuBackend();
+        var model = new Transformer(checkpoint, backend);
         int[][] prompts = [[0, 17, 256, 42, 7, 99, 512], [0, 5]];
         var results = new GreedyGenerator(model).Generate(prompts, maxNewTokens);
 

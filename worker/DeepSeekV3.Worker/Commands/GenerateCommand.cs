@@ -33,7 +33,8 @@ public static class GenerateCommand
         }
 
         using var checkpoint = Checkpoint.Open(model);
-        var transformer = new Transformer(checkpoint, new CpuBackend());
+        using var backend = new CpuBackend();
+        var transformer = new Transformer(checkpoint, backend);
         IReadOnlyList<GenerationResult> results;
         try
         {
