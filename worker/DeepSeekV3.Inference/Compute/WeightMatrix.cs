@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace DeepSeekV3.Inference.Compute;
@@ -77,16 +76,11 @@ public readonly unsafe struct WeightMatrix
     {
         var codes = new ReadOnlySpan<byte>(Data + (long)row * Columns, Columns);
         var scales = new ReadOnlySpan<float>(BlockScales + (long)(row / BlockRows) * ScaleColumns, ScaleColumns);
-        ref float table = ref MemoryMarshal.GetArrayDataReference(Float8E4M3.DecodeTable);
         for (int block = 0; block < scales.Length; block++)
         {
-            float scale = scales[block];
             int start = block * BlockColumns;
             int end = Math.Min(start + BlockColumns, Columns);
-            for (int j = start; j < end; j++)
-            {
-                destination[j] = Unsafe.Add(ref table, codes[j]) * scale;
-            }
+            Float8E4M3.DecodeScaled(codes[start..end], scales[block], destination[start..end]);
         }
     }
 
