@@ -92,7 +92,9 @@ public sealed class GoldenModelTests(ITestOutputHelper output)
         var tokens = GoldenCase.Ints(debug.GetProperty("tokens"));
         var cache = model.CreateKvCache(tokens.Length);
         var batch = new ForwardBatch(cache);
-        batch.AddSequence(new KvBlockTable(), tokens, 0, wantLogits: true);
+        var table = new KvBlockTable();
+        new KvBlockAllocator(cache).EnsureCapacity(table, tokens.Length);
+        batch.AddSequence(table, tokens, 0, wantLogits: true);
         var trace = new ForwardTrace();
         var logits = new float[model.Config.VocabSize];
 

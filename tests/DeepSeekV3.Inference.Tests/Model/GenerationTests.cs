@@ -55,6 +55,7 @@ public sealed class GenerationTests
     {
         var cache = model.CreateKvCache(64);
         var table = new KvBlockTable();
+        new KvBlockAllocator(cache).EnsureCapacity(table, 64);
         var state = new RunState(model.Config);
         var logits = new float[model.Config.VocabSize];
         foreach (var (tokens, start) in chunks)

@@ -45,11 +45,19 @@ public sealed class ForwardBatch
         _logitRows.Clear();
     }
 
-    /// <summary>Adds <paramref name="tokens"/> of one sequence at positions startPosition.. and reserves their cache.</summary>
+    /// <summary>
+    /// Adds <paramref name="tokens"/> of one sequence at positions startPosition..; the table must already hold
+    /// blocks for them (whoever owns the blocks allocates them).
+    /// </summary>
     public void AddSequence(KvBlockTable table, ReadOnlySpan<int> tokens, int startPosition, bool wantLogits)
     {
         ArgumentOutOfRangeException.ThrowIfZero(tokens.Length);
-        Cache.EnsureCapacity(table, startPosition + tokens.Length);
+        if (table.Count * Cache.BlockSizeTokens < startPosition + tokens.Length)
+        {
+            throw new InvalidOperationException(
+                $"the block table holds {table.Count * Cache.BlockSizeTokens} positions; the step needs {startPosition + tokens.Length}");
+        }
+
         Grow(Count + tokens.Length);
         for (int i = 0; i < tokens.Length; i++)
         {

@@ -11,7 +11,7 @@ public sealed class KvBlockTable
 
     public int this[int index] => _blockIds[index];
 
-    internal void Add(int blockId) => _blockIds.Add(blockId);
+    public void Append(int blockId) => _blockIds.Add(blockId);
 
-    internal void Clear() => _blockIds.Clear();
+    public void Clear() => _blockIds.Clear();
 }

@@ -4,16 +4,15 @@ namespace DeepSeekV3.Inference.Compute;
 /// Paged storage for the MLA cache. Per token and layer DeepSeek-V3 caches only the normalized compressed
 /// latent (<c>kv_lora_rank</c>) and the roped shared key (<c>qk_rope_head_dim</c>): 576 floats instead of
 /// 2·128·128 — the memory win of MLA. Storage is cut into blocks of <see cref="BlockSizeTokens"/> tokens;
-/// a sequence owns a <see cref="KvBlockTable"/> of block ids.
+/// a sequence reaches its rows through a <see cref="KvBlockTable"/> of block ids. Which block belongs to whom is
+/// decided elsewhere (<see cref="KvBlockAllocator"/> for single runs, the serving engine's block manager with
+/// prefix sharing): this class only stores.
 /// Block layout: [layer][token in block][kv_lora_rank + qk_rope_head_dim], so one layer's rows of a block are
 /// contiguous and attention streams them in order.
-/// Invariant: a block id is either in the free list or owned by exactly one table (prefix sharing with
-/// reference counts is layered on top by the serving engine).
 /// </summary>
 public sealed class KvCache
 {
     private readonly float[][] _blocks;
-    private readonly Stack<int> _freeBlocks;
 
     public KvCache(int layers, int latentRank, int ropeDim, int blockSizeTokens, int blockCount)
     {
@@ -28,8 +27,6 @@ public sealed class KvCache
         {
             _blocks[i] = new float[layers * blockSizeTokens * RowLength];
         }
-
-        _freeBlocks = new Stack<int>(Enumerable.Range(0, blockCount).Reverse());
     }
 
     public int Layers { get; }
@@ -45,37 +42,11 @@ public sealed class KvCache
 
     public int BlockCount => _blocks.Length;
 
-    public int FreeBlockCount => _freeBlocks.Count;
-
     /// <summary>Bytes one cached token occupies over all layers.</summary>
     public long BytesPerToken => 4L * Layers * RowLength;
 
-    /// <summary>Grows <paramref name="table"/> so it can hold <paramref name="tokens"/> tokens.</summary>
-    public void EnsureCapacity(KvBlockTable table, int tokens)
-    {
-        int needed = (tokens + BlockSizeTokens - 1) / BlockSizeTokens;
-        if (needed - table.Count > _freeBlocks.Count)
-        {
-            throw new InvalidOperationException(
-                $"KV cache is full: {tokens} tokens need {needed - table.Count} more blocks, {_freeBlocks.Count} free");
-        }
-
-        while (table.Count < needed)
-        {
-            table.Add(_freeBlocks.Pop());
-        }
-    }
-
-    /// <summary>Returns every block of <paramref name="table"/> to the free list.</summary>
-    public void Release(KvBlockTable table)
-    {
-        foreach (int block in table.BlockIds)
-        {
-            _freeBlocks.Push(block);
-        }
-
-        table.Clear();
-    }
+    /// <summary>Blocks needed to hold <paramref name="tokens"/> tokens.</summary>
+    public int BlocksFor(int tokens) => (tokens + BlockSizeTokens - 1) / BlockSizeTokens;
 
     /// <summary>The [RowLength] row of <paramref name="position"/> in <paramref name="layer"/>.</summary>
     public Span<float> Row(KvBlockTable table, int layer, int position)

@@ -20,6 +20,7 @@ public sealed class GreedyGenerator(Transformer model)
         }
 
         var cache = model.CreateKvCache(prompts.Sum(p => p.Length + maxNewTokens + 16));
+        var allocator = new KvBlockAllocator(cache);
         var tables = prompts.Select(_ => new KvBlockTable()).ToArray();
         var batch = new ForwardBatch(cache);
         var state = new RunState(config, prompts.Sum(p => p.Length));
@@ -27,6 +28,7 @@ public sealed class GreedyGenerator(Transformer model)
 
         for (int i = 0; i < prompts.Count; i++)
         {
+            allocator.EnsureCapacity(tables[i], prompts[i].Length);
             batch.AddSequence(tables[i], prompts[i], 0, wantLogits: true);
         }
 
@@ -48,6 +50,7 @@ public sealed class GreedyGenerator(Transformer model)
             for (int i = 0; i < prompts.Count; i++)
             {
                 input[0] = generated[i][^1];
+                allocator.EnsureCapacity(tables[i], prompts[i].Length + step);
                 batch.AddSequence(tables[i], input, prompts[i].Length + step - 1, wantLogits: true);
             }
 
@@ -63,7 +66,7 @@ public sealed class GreedyGenerator(Transformer model)
 
         foreach (var table in tables)
         {
-            cache.Release(table);
+            allocator.Release(table);
         }
 
         return [.. prompts.Select((prompt, i) => new GenerationResult(prompt, prefillLogits[i], steps[i], [.. generated[i]]))];

@@ -69,6 +69,7 @@ public static class BenchCommand
         var logits = new float[model.Config.VocabSize];
         var batch = new ForwardBatch(cache);
         var table = new KvBlockTable();
+        new KvBlockAllocator(cache).EnsureCapacity(table, tokens);
         TimeSpan best = TimeSpan.MaxValue;
         for (int run = 0; run < 3; run++)
         {
@@ -89,7 +90,13 @@ public static class BenchCommand
         var config = model.Config;
         const int WarmupSteps = 2;
         var cache = model.CreateKvCache(batchSize * (contextTokens + steps + WarmupSteps + 16));
+        var allocator = new KvBlockAllocator(cache);
         var tables = Enumerable.Range(0, batchSize).Select(_ => new KvBlockTable()).ToArray();
+        foreach (var table in tables)
+        {
+            allocator.EnsureCapacity(table, contextTokens + steps + WarmupSteps);
+        }
+
         var state = new RunState(config, batchSize * contextTokens);
         var logits = new float[batchSize * config.VocabSize];
         var batch = new ForwardBatch(cache);
