@@ -12,7 +12,9 @@ public static class Program
           {MakeModelCommand.Usage}
           {ConvertCommand.Usage}
           {BenchCommand.Usage}
+          {ServeBenchCommand.Usage}
           {DemoCommand.Usage}
+          {ServeCommand.Usage}
         """;
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
@@ -35,6 +37,7 @@ public static class Program
                 "convert" => ConvertCommand.Run(rest, output),
                 "bench" => BenchCommand.Run(rest, output),
                 "demo" => DemoCommand.Run(rest, output),
+                "serve" => ServeCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

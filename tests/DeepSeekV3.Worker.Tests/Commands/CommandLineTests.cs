@@ -54,19 +54,31 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
-    public void Bench_TinyModel_PrintsThroughputWithUnits()
+    public void Bench_TinyModel_PrintsEveryFigureAgainstItsLimit()
     {
         string model = Path.Combine(_temp, "tiny");
         Assert.Equal(0, Run("make-model", "--out", model, "--preset", "tiny").Code);
 
-        var (code, output, error) = Run("bench", "--model", model, "--prompt-tokens", "16", "--decode-steps", "2", "--batch", "1,2");
+        var text = Run("bench", "--model", model, "--prompt-tokens", "16", "--decode-steps", "2", "--batch", "1,2");
+        var json = Run("bench", "--model", model, "--prompt-tokens", "8,16", "--decode-steps", "2", "--batch", "1", "--json");
 
-        Assert.True(code == 0, error);
-        Assert.Contains("prefill 16 tokens:", output, StringComparison.Ordinal);
-        Assert.Contains("decode batch   1:", output, StringComparison.Ordinal);
-        Assert.Contains("decode batch   2:", output, StringComparison.Ordinal);
-        Assert.Contains("tokens/s", output, StringComparison.Ordinal);
-        Assert.Contains("MB/token", output, StringComparison.Ordinal);
+        Assert.True(text.Code == 0, text.Error);
+        Assert.Contains("STREAM triad", text.Output, StringComparison.Ordinal);
+        Assert.Contains("of FMA peak", text.Output, StringComparison.Ordinal);
+        Assert.Contains("decode batch   2:", text.Output, StringComparison.Ordinal);
+        Assert.Contains("of bandwidth roofline", text.Output, StringComparison.Ordinal);
+        Assert.True(json.Code == 0, json.Error);
+        using var report = JsonDocument.Parse(json.Output);
+        var machine = report.RootElement.GetProperty("machine");
+        Assert.True(machine.GetProperty("triad_bytes_per_second").GetDouble() > 0);
+        Assert.True(machine.GetProperty("fma_flops_per_second").GetDouble() > 0);
+        var figures = report.RootElement.GetProperty("models")[0];
+        Assert.Equal([8, 16], figures.GetProperty("prefill").EnumerateArray().Select(p => p.GetProperty("tokens").GetInt32()));
+        var decode = figures.GetProperty("decode")[0];
+        Assert.True(decode.GetProperty("tokens_per_second").GetDouble() > 0);
+        Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble(),
+            decode.GetProperty("weight_bytes_per_token").GetDouble() * decode.GetProperty("tokens_per_second").GetDouble(), 3);
+        Assert.InRange(decode.GetProperty("roofline_fraction").GetDouble(), 0.0001, 2);
     }
 
     [Theory]

@@ -16,6 +16,7 @@ public sealed unsafe class Checkpoint : IDisposable
 
     private readonly Dictionary<string, SafetensorsFile> _tensorFiles;
     private readonly List<SafetensorsFile> _files;
+    private readonly HashSet<string> _requested = new(StringComparer.Ordinal);
 
     private Checkpoint(string directory, ModelConfig config, List<SafetensorsFile> files,
         Dictionary<string, SafetensorsFile> tensorFiles)
@@ -31,6 +32,9 @@ public sealed unsafe class Checkpoint : IDisposable
     public ModelConfig Config { get; }
 
     public IReadOnlyCollection<string> TensorNames => _tensorFiles.Keys;
+
+    /// <summary>Every tensor handed out so far (weights and their scales): what this rank actually reads.</summary>
+    public IReadOnlyCollection<string> RequestedTensors => _requested;
 
     public static Checkpoint Open(string directory)
     {
@@ -185,6 +189,7 @@ public sealed unsafe class Checkpoint : IDisposable
             throw new CheckpointException($"{Directory}: tensor '{name}' is missing (looked in {where})");
         }
 
+        _requested.Add(name);
         return (file, file.Tensors[name]);
     }
 

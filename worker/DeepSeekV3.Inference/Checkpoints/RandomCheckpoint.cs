@@ -48,6 +48,7 @@ public static class RandomCheckpoint
 
         ShardedCheckpointWriter.Write(directory, tensors, shards);
         ConfigJsonWriter.Write(Path.Combine(directory, "config.json"), config);
+        Tokenization.TokenizerFiles.Write(directory, config.VocabSize);
         return config;
     }
 

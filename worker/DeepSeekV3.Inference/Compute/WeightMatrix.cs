@@ -43,6 +43,9 @@ public readonly unsafe struct WeightMatrix
 
     public int BlockColumns { get; }
 
+    /// <summary>Rows · Columns: the multiply-adds of one token through this weight.</summary>
+    public long Elements => (long)Rows * Columns;
+
     public int ScaleColumns => (Columns + BlockColumns - 1) / BlockColumns;
 
     /// <summary>Bytes a kernel streams to read the whole matrix once (weights plus scales).</summary>

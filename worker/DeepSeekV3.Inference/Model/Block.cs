@@ -36,6 +36,10 @@ public sealed class Block
         }
     }
 
+    /// <summary>Multiply-adds of one token at a position with <paramref name="keys"/> cached keys (itself included).</summary>
+    public long MultiplyAddsPerToken(int keys) => _attn.MultiplyAddsPerToken + _attn.AttentionMultiplyAdds(keys)
+        + (_mlp?.MultiplyAddsPerToken ?? 0) + (_moe?.MultiplyAddsPerToken ?? 0);
+
     public long StoredBytes => _attn.StoredBytes + (_mlp?.StoredBytes ?? 0) + (_moe?.StoredBytes ?? 0) + (8L * _hidden);
 
     /// <summary>Bytes of weights a step of <paramref name="tokens"/> tokens reads at most.</summary>

@@ -38,6 +38,13 @@ public sealed class Mla
         _softmaxScale = rope.SoftmaxScale;
     }
 
+    /// <summary>Projection multiply-adds of one token (the absorbed W_UK/W_UV products use kv_b_proj once).</summary>
+    public long MultiplyAddsPerToken => _qAProj.Elements + _qBProj.Elements + _kvAProj.Elements + _kvBProj.Elements + _oProj.Elements;
+
+    /// <summary>Attention multiply-adds of one token attending to <paramref name="keys"/> cached positions.</summary>
+    public long AttentionMultiplyAdds(int keys) =>
+        (long)keys * _config.NumAttentionHeads * ((2L * _config.KvLoraRank) + _config.QkRopeHeadDim);
+
     public long StoredBytes => _qAProj.StoredBytes + _qBProj.StoredBytes + _kvAProj.StoredBytes + _kvBProj.StoredBytes
         + _oProj.StoredBytes + (4L * (_qANorm.Dim + _kvANorm.Dim));
 

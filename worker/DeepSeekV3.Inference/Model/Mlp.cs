@@ -22,6 +22,8 @@ public sealed class Mlp
 
     public int Inter => _gateProj.Rows;
 
+    public long MultiplyAddsPerToken => _gateProj.Elements + _upProj.Elements + _downProj.Elements;
+
     public long StoredBytes => _gateProj.StoredBytes + _upProj.StoredBytes + _downProj.StoredBytes;
 
     /// <summary>y[n, hidden] = MLP(x[n, hidden]), with s.MlpGate/s.MlpUp as scratch.</summary>

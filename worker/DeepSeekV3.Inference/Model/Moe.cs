@@ -31,6 +31,10 @@ public sealed class Moe
             config.NSharedExperts * config.MoeIntermediateSize);
     }
 
+    /// <summary>Multiply-adds of one token: gate, shared experts, experts_per_tok routed experts.</summary>
+    public long MultiplyAddsPerToken => (_config.NRoutedExperts * (long)_config.HiddenSize) + _sharedExperts.MultiplyAddsPerToken
+        + (_config.NumExpertsPerTok * (_experts.FirstOrDefault(e => e is not null)?.MultiplyAddsPerToken ?? 0));
+
     public long StoredBytes => _gate.StoredBytes + _sharedExperts.StoredBytes + _experts.Sum(e => e?.StoredBytes ?? 0);
 
     /// <summary>

@@ -46,6 +46,14 @@ public sealed class Transformer
     public long WeightBytesPerStep(int tokens) => _layers.Sum(l => l.WeightBytesPerStep(tokens)) + _head.StoredBytes
         + (_embed.StoredBytes / Config.VocabSize * tokens) + (4L * Config.HiddenSize);
 
+    /// <summary>
+    /// Multiply-adds of a token at <paramref name="position"/> through every layer (projections, the routed experts it
+    /// chose, attention over position + 1 keys); lm_head is counted when <paramref name="withHead"/> (the prefill
+    /// computes it for the last token only). Two FLOPs per multiply-add.
+    /// </summary>
+    public long MultiplyAddsPerToken(int position, bool withHead) =>
+        _layers.Sum(l => l.MultiplyAddsPerToken(position + 1)) + (withHead ? _head.Elements : 0);
+
     /// <summary>Bytes of every weight this rank holds.</summary>
     public long StoredBytes => _layers.Sum(l => l.StoredBytes) + _embed.StoredBytes + _head.StoredBytes;
 

@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace DeepSeekV3.Worker.Bench;
+
+/// <summary>
+/// The figures of one <c>dsv3 bench</c> run, written as text (units on every figure, each compared with its limit)
+/// or as one JSON object whose fields the README documents.
+/// </summary>
+public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<ModelBenchmark> Models)
+{
+    public void WriteText(TextWriter output)
+    {
+        var m = Machine;
+        output.WriteLine(Format($"machine: {m.Threads} threads, {m.Vector}; memory bandwidth {m.TriadBytesPerSecond / 1e9:F1} GB/s (STREAM triad), {m.ReadBytesPerSecond / 1e9:F1} GB/s (read); FMA peak {m.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
+        foreach (var model in Models)
+        {
+            output.WriteLine(Format($"model {model.Directory}: {model.Format}, {model.Layers} layers, hidden {model.Hidden}, weights {model.WeightBytes / 1e6:F1} MB"));
+            foreach (var p in model.Prefill)
+            {
+                output.WriteLine(Format($"  prefill {p.Tokens,5} tokens: {p.TokensPerSecond,9:F1} tokens/s  {p.FlopsPerSecond / 1e9,7:F1} GFLOP/s = {p.FlopsPerSecond / m.FmaFlopsPerSecond,6:P1} of FMA peak"));
+            }
+
+            foreach (var d in model.Decode)
+            {
+                double roofline = m.TriadBytesPerSecond / d.WeightBytesPerToken;
+                output.WriteLine(Format($"  decode batch {d.Batch,3}: {d.TokensPerSecond,9:F1} tokens/s  weights {d.WeightBytesPerToken / 1e6,7:F2} MB/token → {d.BytesPerSecond / 1e9,6:F2} GB/s = {d.BytesPerSecond / m.TriadBytesPerSecond,6:P1} of bandwidth roofline ({roofline:F1} tokens/s)  allocated {d.AllocatedBytesPerToken:F0} B/token"));
+            }
+        }
+    }
+
+    public void WriteJson(Stream stream)
+    {
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteStartObject("machine");
+        json.WriteNumber("threads", Machine.Threads);
+        json.WriteString("vector", Machine.Vector);
+        json.WriteNumber("triad_bytes_per_second", Machine.TriadBytesPerSecond);
+        json.WriteNumber("read_bytes_per_second", Machine.ReadBytesPerSecond);
+        json.WriteNumber("fma_flops_per_second", Machine.FmaFlopsPerSecond);
+        json.WriteEndObject();
+        json.WriteStartArray("models");
+        foreach (var model in Models)
+        {
+            json.WriteStartObject();
+            json.WriteString("directory", model.Directory);
+            json.WriteString("format", model.Format);
+            json.WriteNumber("layers", model.Layers);
+            json.WriteNumber("hidden_size", model.Hidden);
+            json.WriteNumber("weight_bytes", model.WeightBytes);
+            json.WriteStartArray("prefill");
+            foreach (var p in model.Prefill)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("tokens", p.Tokens);
+                json.WriteNumber("tokens_per_second", p.TokensPerSecond);
+                json.WriteNumber("flops_per_second", p.FlopsPerSecond);
+                json.WriteNumber("fma_peak_fraction", p.FlopsPerSecond / Machine.FmaFlopsPerSecond);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("decode");
+            foreach (var d in model.Decode)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("batch", d.Batch);
+                json.WriteNumber("tokens_per_second", d.TokensPerSecond);
+                json.WriteNumber("weight_bytes_per_token", d.WeightBytesPerToken);
+                json.WriteNumber("bytes_per_second", d.BytesPerSecond);
+                json.WriteNumber("roofline_fraction", d.BytesPerSecond / Machine.TriadBytesPerSecond);
+                json.WriteNumber("roofline_tokens_per_second", Machine.TriadBytesPerSecond / d.WeightBytesPerToken);
+                json.WriteNumber("allocated_bytes_per_token", d.AllocatedBytesPerToken);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

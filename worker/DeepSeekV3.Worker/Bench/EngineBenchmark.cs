@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using DeepSeekV3.Inference.Checkpoints;
+using DeepSeekV3.Inference.Compute;
+using DeepSeekV3.Inference.Model;
+
+namespace DeepSeekV3.Worker.Bench;
+
+/// <summary>
+/// Times the model engine directly (no server): prefill of one prompt, and greedy decode steps of a batch after a
+/// short context, each the best of a few runs after a warm-up. Prompts are fixed pseudo-random token ids.
+/// </summary>
+public static class EngineBenchmark
+{
+    private const int Runs = 3;
+    private const int WarmupSteps = 2;
+
+    public static PrefillResult Prefill(Transformer model, int tokens)
+    {
+        var prompt = Prompt(model.Config, tokens, seed: 1);
+        var cache = model.CreateKvCache(tokens);
+        var table = new KvBlockTable();
+        new KvBlockAllocator(cache).EnsureCapacity(table, tokens);
+        var state = new RunState(model.Config, tokens);
+        var logits = new float[model.Config.VocabSize];
+        var batch = new ForwardBatch(cache);
+        double best = double.MaxValue;
+        for (int run = 0; run < Runs; run++)
+        {
+            batch.Clear();
+            batch.AddSequence(table, prompt, 0, wantLogits: true);
+            long start = Stopwatch.GetTimestamp();
+            model.Forward(batch, state, logits);
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+
+        double multiplyAdds = Enumerable.Range(0, tokens).Sum(p => (double)model.MultiplyAddsPerToken(p, withHead: p == tokens - 1));
+        return new PrefillResult(tokens, tokens / best, 2 * multiplyAdds / best);
+    }
+
+    public static DecodeResult Decode(Transformer model, int batchSize, int contextTokens, int steps)
+    {
+        var config = model.Config;
+        var cache = model.CreateKvCache(batchSize * (contextTokens + steps + WarmupSteps + 16));
+        var allocator = new KvBlockAllocator(cache);
+        var tables = Enumerable.Range(0, batchSize).Select(_ => new KvBlockTable()).ToArray();
+        foreach (var table in tables)
+        {
+            allocator.EnsureCapacity(table, contextTokens + steps + WarmupSteps);
+        }
+
+        var state = new RunState(config, batchSize * contextTokens);
+        var logits = new float[batchSize * config.VocabSize];
+        var batch = new ForwardBatch(cache);
+        for (int s = 0; s < batchSize; s++)
+        {
+            batch.AddSequence(tables[s], Prompt(config, contextTokens, seed: s + 2), 0, wantLogits: true);
+        }
+
+        model.Forward(batch, state, logits);
+        var next = new int[batchSize];
+        NextTokens(logits, next, config.VocabSize);
+        long start = 0, allocatedBefore = 0;
+        for (int step = 0; step < WarmupSteps + steps; step++)
+        {
+            if (step == WarmupSteps)
+            {
+                allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+                start = Stopwatch.GetTimestamp();
+            }
+
+            batch.Clear();
+            for (int s = 0; s < batchSize; s++)
+            {
+                batch.AddSequence(tables[s], next.AsSpan(s, 1), contextTokens + step, wantLogits: true);
+            }
+
+            model.Forward(batch, state, logits);
+            NextTokens(logits, next, config.VocabSize);
+        }
+
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        int tokens = batchSize * steps;
+        return new DecodeResult(batchSize, tokens / seconds, model.WeightBytesPerStep(batchSize) / (double)batchSize,
+            allocated / (double)tokens);
+    }
+
+    private static void NextTokens(float[] logits, int[] next, int vocab)
+    {
+        for (int s = 0; s < next.Length; s++)
+        {
+            next[s] = GreedyGenerator.Argmax(logits.AsSpan(s * vocab, vocab));
+        }
+    }
+
+    private static int[] Prompt(ModelConfig config, int tokens, int seed)
+    {
+        var random = new DeterministicRandom((ulong)seed);
+        return [.. Enumerable.Range(0, tokens).Select(_ => (int)(random.NextUInt64() % (ulong)config.VocabSize))];
+    }
+}

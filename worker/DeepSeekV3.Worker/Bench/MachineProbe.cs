@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using DeepSeekV3.Inference.Compute;
+
+namespace DeepSeekV3.Worker.Bench;
+
+/// <summary>
+/// Measures the two limits of the engine on this machine with every thread the engine uses: memory bandwidth, as
+/// STREAM's triad (a = b + s·c; 12 bytes per float element counted, as STREAM counts) and as a pure read (the
+/// access pattern of decoding: weights streamed once), and peak float32 FMA throughput (independent FMA chains in
+/// registers, so neither memory nor latency limits them). Best of several runs, as STREAM reports.
+/// </summary>
+public static class MachineProbe
+{
+    private const int Elements = 24 * 1024 * 1024; // 96 MiB per array: far beyond any last-level cache
+    private const int Runs = 5;
+
+    public static MachineLimits Measure(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        var triad = new TriadJob(Elements, threads);
+        pool.Run(triad, threads); // first touch: page the arrays in before timing
+        double triadSeconds = Best(() => pool.Run(triad, threads));
+        var read = new ReadJob(triad.Source, threads);
+        double readSeconds = Best(() => pool.Run(read, threads));
+        var fma = new FmaJob();
+        double fmaSeconds = Best(() => pool.Run(fma, threads));
+        return new MachineLimits(
+            threads,
+            Vector512.IsHardwareAccelerated ? "AVX-512 (512-bit)" : Vector256.IsHardwareAccelerated ? "AVX2 (256-bit)" : "128-bit",
+            12.0 * Elements / triadSeconds,
+            4.0 * Elements / readSeconds,
+            FmaJob.FlopsPerTask * threads / fmaSeconds);
+    }
+
+    private static double Best(Action run)
+    {
+        double best = double.MaxValue;
+        for (int i = 0; i < Runs; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            run();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+
+        return best;
+    }
+
+    private sealed class TriadJob(int elements, int tasks) : IParallelJob
+    {
+        private readonly float[] _a = new float[elements];
+        private readonly float[] _c = new float[elements];
+
+        public float[] Source { get; } = new float[elements];
+
+        public void Execute(int task)
+        {
+            var (start, length) = Slice(_a.Length, tasks, task);
+            TensorPrimitives.MultiplyAdd(_c.AsSpan(start, length), 3f, Source.AsSpan(start, length), _a.AsSpan(start, length));
+        }
+    }
+
+    private sealed class ReadJob(float[] source, int tasks) : IParallelJob
+    {
+        private readonly float[] _sums = new float[tasks];
+
+        public void Execute(int task)
+        {
+            var (start, length) = Slice(source.Length, tasks, task);
+            _sums[task] = TensorPrimitives.Sum(source.AsSpan(start, length));
+        }
+    }
+
+    private sealed class FmaJob : IParallelJob
+    {
+        private const int Iterations = 4_000_000;
+        private const int Chains = 12; // enough independent accumulators to cover FMA latency on every x64 core
+        private float _sink;
+
+        public static double FlopsPerTask => 2.0 * Chains * Iterations * (Vector512.IsHardwareAccelerated ? 16 : 8);
+
+        public void Execute(int task)
+        {
+            float result = Vector512.IsHardwareAccelerated ? Run512() : Run256();
+            _sink += result; // keeps the loop observable
+        }
+
+        private static float Run512()
+        {
+            var m = Vector512.Create(0.999999f);
+            var a = Vector512.Create(1e-7f);
+            Vector512<float> x0 = m, x1 = m, x2 = m, x3 = m, x4 = m, x5 = m, x6 = m, x7 = m, x8 = m, x9 = m, x10 = m, x11 = m;
+            for (int i = 0; i < Iterations; i++)
+            {
+                x0 = Vector512.FusedMultiplyAdd(x0, m, a); x1 = Vector512.FusedMultiplyAdd(x1, m, a);
+                x2 = Vector512.FusedMultiplyAdd(x2, m, a); x3 = Vector512.FusedMultiplyAdd(x3, m, a);
+                x4 = Vector512.FusedMultiplyAdd(x4, m, a); x5 = Vector512.FusedMultiplyAdd(x5, m, a);
+                x6 = Vector512.FusedMultiplyAdd(x6, m, a); x7 = Vector512.FusedMultiplyAdd(x7, m, a);
+                x8 = Vector512.FusedMultiplyAdd(x8, m, a); x9 = Vector512.FusedMultiplyAdd(x9, m, a);
+                x10 = Vector512.FusedMultiplyAdd(x10, m, a); x11 = Vector512.FusedMultiplyAdd(x11, m, a);
+            }
+
+            return Vector512.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11);
+        }
+
+        private static float Run256()
+        {
+            var m = Vector256.Create(0.999999f);
+            var a = Vector256.Create(1e-7f);
+            Vector256<float> x0 = m, x1 = m, x2 = m, x3 = m, x4 = m, x5 = m, x6 = m, x7 = m, x8 = m, x9 = m, x10 = m, x11 = m;
+            for (int i = 0; i < Iterations; i++)
+            {
+                x0 = Vector256.FusedMultiplyAdd(x0, m, a); x1 = Vector256.FusedMultiplyAdd(x1, m, a);
+                x2 = Vector256.FusedMultiplyAdd(x2, m, a); x3 = Vector256.FusedMultiplyAdd(x3, m, a);
+                x4 = Vector256.FusedMultiplyAdd(x4, m, a); x5 = Vector256.FusedMultiplyAdd(x5, m, a);
+                x6 = Vector256.FusedMultiplyAdd(x6, m, a); x7 = Vector256.FusedMultiplyAdd(x7, m, a);
+                x8 = Vector256.FusedMultiplyAdd(x8, m, a); x9 = Vector256.FusedMultiplyAdd(x9, m, a);
+                x10 = Vector256.FusedMultiplyAdd(x10, m, a); x11 = Vector256.FusedMultiplyAdd(x11, m, a);
+            }
+
+            return Vector256.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11);
+        }
+    }
+
+    private static (int Start, int Length) Slice(int total, int tasks, int task)
+    {
+        int start = (int)((long)total * task / tasks);
+        return (start, (int)((long)total * (task + 1) / tasks) - start);
+    }
+}

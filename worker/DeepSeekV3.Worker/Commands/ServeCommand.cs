@@ -1,0 +1,66 @@
+using DeepSeekV3.Worker.Serving;
+
+namespace DeepSeekV3.Worker.Commands;
+
+/// <summary>
+/// <c>dsv3 serve --role combined --model DIR [--port 8000] [--host 127.0.0.1] [--served-model-name NAME]
+/// [--api-key KEY ...] [--kv-cache-tokens N] [--max-batch-tokens N] [--max-running N] [--max-queue N]
+/// [--no-prefix-cache] [--no-preload] [--threads N]</c>: a single-box OpenAI-compatible server.
+/// </summary>
+public static class ServeCommand
+{
+    public const string Usage =
+        "dsv3 serve --role combined --model DIR [--port 8000] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N]";
+
+    public static int Run(IReadOnlyList<string> arguments)
+    {
+        var options = Parse(arguments);
+        var app = ServerHost.Build(options);
+        app.Run();
+        return 0;
+    }
+
+    public static ServeOptions Parse(IReadOnlyList<string> arguments)
+    {
+        var args = new CommandLineArguments(arguments, new HashSet<string> { "no-prefix-cache", "no-preload" });
+        string role = args.Optional("role") ?? "combined";
+        if (role != "combined")
+        {
+            throw new UsageException($"--role '{role}' is not available: this build serves --role combined (one process)");
+        }
+
+        var engine = new EngineOptions
+        {
+            KvCacheTokens = args.Number("kv-cache-tokens", 16384, 16, 1 << 26),
+            MaxBatchTokens = args.Number("max-batch-tokens", 512, 1, 1 << 20),
+            MaxRunningSequences = args.Number("max-running", 64, 1, 4096),
+            MaxWaitingRequests = args.Number("max-queue", 256, 0, 1 << 20),
+            EnablePrefixCache = !args.Flag("no-prefix-cache"),
+        };
+        var keys = args.All("api-key").ToList();
+        string? fromEnvironment = Environment.GetEnvironmentVariable("DSV3_API_KEYS");
+        if (!string.IsNullOrEmpty(fromEnvironment))
+        {
+            keys.AddRange(fromEnvironment.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+
+        var options = new ServeOptions
+        {
+            ModelDirectory = args.Required("model"),
+            Host = args.Optional("host") ?? "127.0.0.1",
+            Port = args.Number("port", 8000, 0, 65535),
+            ServedModelName = args.Optional("served-model-name"),
+            ApiKeys = keys,
+            Engine = engine,
+            Threads = args.Optional("threads") is null ? null : args.Number("threads", 1, 1, 1024),
+            Preload = !args.Flag("no-preload"),
+        };
+        args.RejectUnknown();
+        if (!System.Net.IPAddress.TryParse(options.Host, out _))
+        {
+            throw new UsageException($"--host must be an IP address, not '{options.Host}'");
+        }
+
+        return options;
+    }
+}

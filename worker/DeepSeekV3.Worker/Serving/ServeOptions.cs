@@ -1,0 +1,16 @@
+namespace DeepSeekV3.Worker.Serving;
+
+/// <summary>Settings of <c>dsv3 serve</c>.</summary>
+public sealed record ServeOptions
+{
+    public required string ModelDirectory { get; init; }
+    public string Host { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = 8000;
+    public string? ServedModelName { get; init; }
+    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+    public EngineOptions Engine { get; init; } = new();
+    public int? Threads { get; init; }
+    public bool Preload { get; init; } = true;
+
+    public string ModelName => ServedModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(ModelDirectory)));
+}
