@@ -144,6 +144,16 @@ public sealed class TokenizerTests : IDisposable
     }
 
     [Fact]
+    public void Decode_IdBeyondTheTokenizerButInsideTheModel_IsEmptyText()
+    {
+        // The model's embedding has 1000 rows; the trained tokenizer fewer: the model may still emit those ids.
+        int unknown = _tokenizer.VocabularySize + 5;
+
+        Assert.Equal("ab", _tokenizer.Decode([.. _tokenizer.Encode("a"), unknown, .. _tokenizer.Encode("b")]));
+        Assert.Equal("", _tokenizer.CreateStreamDecoder().Push(unknown));
+    }
+
+    [Fact]
     public void Encode_CommonWords_AreMergedBelowByteCount()
     {
         string text = "the model and the experts";

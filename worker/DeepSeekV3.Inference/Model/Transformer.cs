@@ -57,6 +57,9 @@ public sealed class Transformer
     /// <summary>Bytes of every weight this rank holds.</summary>
     public long StoredBytes => _layers.Sum(l => l.StoredBytes) + _embed.StoredBytes + _head.StoredBytes;
 
+    /// <summary>Bytes of KV cache one token takes over all layers: float32 latent + rope key per layer.</summary>
+    public long KvCacheBytesPerToken => 4L * Config.NumHiddenLayers * (Config.KvLoraRank + Config.QkRopeHeadDim);
+
     /// <summary>A cache sized for <paramref name="tokens"/> tokens in blocks of <paramref name="blockSizeTokens"/>.</summary>
     public KvCache CreateKvCache(int tokens, int blockSizeTokens = 16) =>
         new(Config.NumHiddenLayers, Config.KvLoraRank, Config.QkRopeHeadDim, blockSizeTokens,

@@ -94,11 +94,15 @@ public sealed class Tokenizer
     public int[] EncodeChat(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true) =>
         Encode(DeepSeekChatFormat.Format(messages, _beginOfSentence, _endOfSentence, addGenerationPrompt));
 
+    /// <summary>
+    /// The token's bytes. Models pad their embedding beyond the tokenizer (DeepSeek-V3: 129,280 rows for about
+    /// 128,800 tokens), so a model can produce ids the tokenizer lacks: like Hugging Face, they decode to nothing.
+    /// </summary>
     internal ReadOnlySpan<byte> TokenBytes(int id, bool skipSpecialTokens)
     {
         if ((uint)id >= (uint)_tokenBytes.Length || _tokenBytes[id] is null)
         {
-            throw new ArgumentOutOfRangeException(nameof(id), id, "not a token of this tokenizer");
+            return [];
         }
 
         return skipSpecialTokens && IsSpecial(id) ? [] : _tokenBytes[id];

@@ -4,13 +4,13 @@ namespace DeepSeekV3.Worker.Commands;
 
 /// <summary>
 /// <c>dsv3 serve --role combined --model DIR [--port 8000] [--host 127.0.0.1] [--served-model-name NAME]
-/// [--api-key KEY ...] [--kv-cache-tokens N] [--max-batch-tokens N] [--max-running N] [--max-queue N]
+/// [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N]
 /// [--no-prefix-cache] [--no-preload] [--threads N]</c>: a single-box OpenAI-compatible server.
 /// </summary>
 public static class ServeCommand
 {
     public const string Usage =
-        "dsv3 serve --role combined --model DIR [--port 8000] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N]";
+        "dsv3 serve --role combined --model DIR [--port 8000] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N]";
 
     public static int Run(IReadOnlyList<string> arguments)
     {
@@ -54,7 +54,13 @@ public static class ServeCommand
             Engine = engine,
             Threads = args.Optional("threads") is null ? null : args.Number("threads", 1, 1, 1024),
             Preload = !args.Flag("no-preload"),
+            KvCacheBytes = args.Optional("kv-cache-mib") is null ? null : args.Number("kv-cache-mib", 1, 1, 1 << 24) * 1024L * 1024,
         };
+        if (options.KvCacheBytes is not null && args.Optional("kv-cache-tokens") is not null)
+        {
+            throw new UsageException("give --kv-cache-tokens or --kv-cache-mib, not both");
+        }
+
         args.RejectUnknown();
         if (!System.Net.IPAddress.TryParse(options.Host, out _))
         {

@@ -26,24 +26,7 @@ public sealed partial class Engine
             }
         }
 
-        try
-        {
-            _model.Forward(_batch, _state, _logits, AttentionForm.Absorbed);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // A failed step leaves these sequences' cache rows unknown: end them with the error rather than guess.
-            foreach (var chunk in chunks.ToArray())
-            {
-                chunk.Sequence.Events.TryComplete(new EngineFailedException($"the model step failed: {e.Message}", e));
-                chunk.Sequence.IsFinished = true;
-                chunk.Sequence.CancellationRegistration.Dispose();
-                _scheduler.Remove(chunk.Sequence);
-            }
-
-            return;
-        }
-
+        _model.Forward(_batch, _state, _logits, AttentionForm.Absorbed);
         int row = 0;
         int vocab = _model.Config.VocabSize;
         foreach (var chunk in chunks.ToArray())
@@ -97,6 +80,28 @@ public sealed partial class Engine
         sequence.Events.TryComplete();
         sequence.CancellationRegistration.Dispose();
         _scheduler.Remove(sequence);
+    }
+
+    /// <summary>
+    /// Ends every running sequence with <paramref name="error"/>: after a failed step their cache rows are unknown, so
+    /// nothing is guessed. Waiting sequences are untouched and run next.
+    /// </summary>
+    private void FailRunning(Exception error)
+    {
+        var failure = new EngineFailedException($"the engine step failed: {error.Message}", error);
+        foreach (var sequence in _scheduler.Sequences.Where(s => s.ComputedTokens > 0 || s.Table.Count > 0).ToArray())
+        {
+            sequence.IsFinished = true;
+            if (!sequence.CountedAsRunning)
+            {
+                sequence.CountedAsRunning = true;
+                Interlocked.Decrement(ref _notYetRunning);
+            }
+
+            sequence.Events.TryComplete(failure);
+            sequence.CancellationRegistration.Dispose();
+            _scheduler.Remove(sequence);
+        }
     }
 
     private void FailAll(FinishReason reason)

@@ -138,7 +138,16 @@ public sealed partial class Engine : IDisposable
                 continue;
             }
 
-            Step();
+            try
+            {
+                Step();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug must not take the server down: the requests in flight end with the error, the engine goes on.
+                FailRunning(e);
+            }
+
             _stats = Snapshot();
         }
 

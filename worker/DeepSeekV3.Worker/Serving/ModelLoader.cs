@@ -30,7 +30,9 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger) : 
             CheckpointPreloader.Preload(_checkpoint, [.. _checkpoint.RequestedTensors], line => LogProgress(logger, line));
         }
 
-        var engineOptions = options.Engine;
+        var engineOptions = options.KvCacheBytes is { } bytes
+            ? options.Engine with { KvCacheTokens = EngineOptions.TokensForBudget(bytes, model.KvCacheBytesPerToken) }
+            : options.Engine;
         _engine = new Engine(model, tokenizer, engineOptions);
         LogReady(logger, model.Config.NumHiddenLayers, model.StoredBytes / 1e6, _engine.KvCacheCapacityTokens,
             tokenizer is null ? "none (token ids only)" : $"{tokenizer.VocabularySize} tokens");

@@ -9,6 +9,9 @@ public sealed record ServeOptions
     public string? ServedModelName { get; init; }
     public IReadOnlyList<string> ApiKeys { get; init; } = [];
     public EngineOptions Engine { get; init; } = new();
+
+    /// <summary>When set, the KV cache gets this memory and its token capacity follows from the model's cache row size.</summary>
+    public long? KvCacheBytes { get; init; }
     public int? Threads { get; init; }
     public bool Preload { get; init; } = true;
 

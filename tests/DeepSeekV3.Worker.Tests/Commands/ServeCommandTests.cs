@@ -1,0 +1,37 @@
+using DeepSeekV3.Worker.Commands;
+
+namespace DeepSeekV3.Worker.Tests.Commands;
+
+public sealed class ServeCommandTests
+{
+    [Fact]
+    public void Parse_AllOptions_FillServeOptions()
+    {
+        var options = ServeCommand.Parse(["--role", "combined", "--model", "/m", "--port", "9000", "--host", "0.0.0.0",
+            "--served-model-name", "deepseek-v3", "--api-key", "a", "--api-key", "b", "--kv-cache-mib", "64",
+            "--max-batch-tokens", "256", "--max-running", "8", "--max-queue", "4", "--no-prefix-cache"]);
+
+        Assert.Equal("/m", options.ModelDirectory);
+        Assert.Equal(9000, options.Port);
+        Assert.Equal("0.0.0.0", options.Host);
+        Assert.Equal("deepseek-v3", options.ModelName);
+        Assert.Equal(["a", "b"], options.ApiKeys);
+        Assert.Equal(64L * 1024 * 1024, options.KvCacheBytes);
+        Assert.Equal(256, options.Engine.MaxBatchTokens);
+        Assert.Equal(8, options.Engine.MaxRunningSequences);
+        Assert.Equal(4, options.Engine.MaxWaitingRequests);
+        Assert.False(options.Engine.EnablePrefixCache);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--model", "/m", "--role", "router" }, "--role 'router' is not available")]
+    [InlineData(new[] { "--model", "/m", "--host", "localhost" }, "--host must be an IP address")]
+    [InlineData(new[] { "--model", "/m", "--kv-cache-tokens", "64", "--kv-cache-mib", "1" }, "not both")]
+    [InlineData(new[] { "--port", "80" }, "--model is required")]
+    public void Parse_Bad_ThrowsUsageNamingTheProblem(string[] arguments, string message)
+    {
+        var error = Assert.Throws<UsageException>(() => ServeCommand.Parse(arguments));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+}
