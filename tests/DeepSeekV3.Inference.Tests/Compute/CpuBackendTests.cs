@@ -40,6 +40,24 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(1, 1)]
+    [InlineData(4, 2)]
+    [InlineData(9, 2)]
+    [InlineData(16, 1)]
+    public void Linear_TokenCountsAroundTheTile_MatchNaive(int tokens, int threads)
+    {
+        // 130 x 37: rows leave a partial panel, columns a tail after the last whole vector.
+        using var weight = TestWeight.Create(WeightFormat.BF16, 130, 37, seed: 8);
+        var x = Random(tokens * 37, seed: 9);
+        var y = new float[tokens * 130];
+        using var backend = new CpuBackend(threads);
+
+        backend.Linear(x, tokens, weight.Matrix, 0, 130, y);
+
+        Assert.InRange(MaxDifference(y, NaiveKernels.Linear(x, tokens, weight.Matrix)), 0, Tolerance);
+    }
+
+    [Theory]
     [MemberData(nameof(Formats))]
     public void LinearTransposed_MatchesNaive(WeightFormat format, int threads)
     {

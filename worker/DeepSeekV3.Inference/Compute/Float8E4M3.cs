@@ -55,6 +55,19 @@ public static class Float8E4M3
         }
     }
 
+    /// <summary>The 512-bit form of <see cref="Decode(Vector256{uint})"/>, for the fused decode kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Decode(Vector512<uint> code)
+    {
+        var magnitude = code & Vector512.Create(0x7Fu);
+        var sign = (code & Vector512.Create(0x80u)) << 24;
+        var normal = (magnitude << 20) + Vector512.Create(120u << 23);
+        var subnormal = Vector512.ConvertToSingle(magnitude.AsInt32()) * Vector512.Create(1f / 512);
+        var isSubnormal = Vector512.LessThan(magnitude, Vector512.Create(8u));
+        var value = Vector512.ConditionalSelect(isSubnormal.AsSingle(), subnormal, normal.AsSingle());
+        return (value.AsUInt32() | sign).AsSingle();
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Decode(Vector256<uint> code)
     {
