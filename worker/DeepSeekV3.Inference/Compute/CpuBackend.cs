@@ -19,6 +19,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     private readonly WorkerPool _pool;
     private readonly LinearJob _linear = new();
     private readonly LinearTransposedJob _linearTransposed = new();
+    private readonly GroupedLinearJob _grouped = new();
     private readonly LatentAttentionJob _attention = new();
 
     /// <summary>A backend using <paramref name="threads"/> threads (default: every core), the caller included.</summary>
@@ -40,6 +41,13 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             job.Set(weight, xPointer, yPointer, n, rowStart, rowCount, Tasks(rowCount, (long)n * weight.Columns));
             _pool.Run(job, job.Tasks);
         }
+    }
+
+    public void LinearGroup(ReadOnlySpan<LinearProduct> products)
+    {
+        var job = _grouped;
+        job.Set(products);
+        _pool.Run(job, job.Tasks);
     }
 
     public void LinearTransposed(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount,

@@ -10,6 +10,9 @@ public interface IComputeBackend
     /// <summary>y[n, rowCount] = x[n, W.Columns] · W[rowStart..rowStart+rowCount)ᵀ (nn.Linear on a row slice).</summary>
     void Linear(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount, Span<float> y);
 
+    /// <summary>Runs independent <see cref="LinearProduct"/>s (whole weights) as one dispatch.</summary>
+    void LinearGroup(ReadOnlySpan<LinearProduct> products);
+
     /// <summary>y[n, W.Columns] = x[n, rowCount] · W[rowStart..rowStart+rowCount) (the absorbed W_UK product).</summary>
     void LinearTransposed(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount, Span<float> y);
 

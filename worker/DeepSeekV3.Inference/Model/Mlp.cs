@@ -26,6 +26,17 @@ public sealed class Mlp
 
     public long StoredBytes => _gateProj.StoredBytes + _upProj.StoredBytes + _downProj.StoredBytes;
 
+    /// <summary>The gate_proj and up_proj products of x[n, hidden] into gate/up [n, inter], for a grouped dispatch.</summary>
+    public unsafe void AppendGateUp(Span<LinearProduct> products, ref int count, float* x, int n, float* gate, float* up)
+    {
+        products[count++] = new LinearProduct(_gateProj, x, n, gate);
+        products[count++] = new LinearProduct(_upProj, x, n, up);
+    }
+
+    /// <summary>The down_proj product of activation[n, inter] into y[n, hidden], for a grouped dispatch.</summary>
+    public unsafe void AppendDown(Span<LinearProduct> products, ref int count, float* activation, int n, float* y) =>
+        products[count++] = new LinearProduct(_downProj, activation, n, y);
+
     /// <summary>y[n, hidden] = MLP(x[n, hidden]), with s.MlpGate/s.MlpUp as scratch.</summary>
     public void Forward(IComputeBackend backend, RunState s, ReadOnlySpan<float> x, int n, Span<float> y)
     {

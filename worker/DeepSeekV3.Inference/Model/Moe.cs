@@ -13,6 +13,7 @@ public sealed class Moe
     private readonly Gate _gate;
     private readonly Mlp?[] _experts; // [n_routed_experts]; null where another rank owns the expert
     private readonly Mlp _sharedExperts;
+    private readonly LinearProduct[] _products; // 2 per expert with tokens + 2 shared, reused every step
 
     public Moe(Checkpoint checkpoint, string prefix, ModelConfig config, WeightMap weightMap)
     {
@@ -29,6 +30,7 @@ public sealed class Moe
 
         _sharedExperts = new Mlp(checkpoint, $"{prefix}.shared_experts", config.HiddenSize,
             config.NSharedExperts * config.MoeIntermediateSize);
+        _products = new LinearProduct[(2 * config.NRoutedExperts) + 2];
     }
 
     /// <summary>Multiply-adds of one token: gate, shared experts, experts_per_tok routed experts.</summary>
@@ -45,21 +47,25 @@ public sealed class Moe
         + (Math.Min(_config.NRoutedExperts, (long)tokens * _config.NumExpertsPerTok)
             * (_experts.FirstOrDefault(e => e is not null)?.StoredBytes ?? 0));
 
-    /// <summary>s.LayerOut[n, hidden] = MoE(s.Normed[n, hidden]).</summary>
-    public void Forward(IComputeBackend backend, RunState s, int n, LayerTrace? trace)
+    /// <summary>
+    /// s.LayerOut[n, hidden] = MoE(s.Normed[n, hidden]). The routed experts and the shared experts run as two grouped
+    /// dispatches (all gate/up products, then all down products), each expert on the tokens routed to it.
+    /// </summary>
+    public unsafe void Forward(IComputeBackend backend, RunState s, int n, LayerTrace? trace)
     {
         int hidden = _config.HiddenSize, k = _config.NumExpertsPerTok, experts = _config.NRoutedExperts;
+        int inter = _config.MoeIntermediateSize, sharedInter = _sharedExperts.Inter, slots = n * k;
         _gate.Route(backend, s, n);
         if (trace is not null)
         {
-            trace.RoutingExperts = s.RoutedExperts.AsSpan(0, n * k).ToArray();
-            trace.RoutingWeights = s.RoutedWeights.AsSpan(0, n * k).ToArray();
+            trace.RoutingExperts = s.RoutedExperts.AsSpan(0, slots).ToArray();
+            trace.RoutingWeights = s.RoutedWeights.AsSpan(0, slots).ToArray();
         }
 
         // Counting sort of the n·k routed slots by expert: slots [start[e], start[e + 1]) go to expert e.
         Span<int> start = stackalloc int[experts + 1];
         start.Clear();
-        for (int slot = 0; slot < n * k; slot++)
+        for (int slot = 0; slot < slots; slot++)
         {
             start[s.RoutedExperts[slot] + 1]++;
         }
@@ -71,42 +77,81 @@ public sealed class Moe
 
         Span<int> fill = stackalloc int[experts];
         start[..experts].CopyTo(fill);
-        for (int slot = 0; slot < n * k; slot++)
+        for (int slot = 0; slot < slots; slot++)
         {
             int position = fill[s.RoutedExperts[slot]]++;
             s.ExpertTokens[position] = slot / k;
             s.ExpertTokenWeights[position] = s.RoutedWeights[slot];
         }
 
+        var normed = s.Normed.AsSpan(0, n * hidden);
+        for (int position = 0; position < slots; position++)
+        {
+            normed.Slice(s.ExpertTokens[position] * hidden, hidden).CopyTo(s.ExpertInput.AsSpan(position * hidden, hidden));
+        }
+
+        // Buffers: routed rows first ([slots, ·]), the shared experts' n rows after them.
+        fixed (float* input = s.ExpertInput)
+        fixed (float* normedPointer = s.Normed)
+        fixed (float* gate = s.MlpGate)
+        fixed (float* up = s.MlpUp)
+        fixed (float* result = s.ExpertOutput)
+        {
+            float* sharedGate = gate + ((long)slots * inter), sharedUp = up + ((long)slots * inter);
+            float* sharedResult = result + ((long)slots * hidden);
+            var products = _products.AsSpan();
+            int count = 0;
+            for (int e = 0; e < experts; e++)
+            {
+                int m = start[e + 1] - start[e];
+                if (m > 0 && _experts[e] is { } expert)
+                {
+                    expert.AppendGateUp(products, ref count, input + ((long)start[e] * hidden), m, gate + ((long)start[e] * inter),
+                        up + ((long)start[e] * inter));
+                }
+            }
+
+            _sharedExperts.AppendGateUp(products, ref count, normedPointer, n, sharedGate, sharedUp);
+            backend.LinearGroup(products[..count]);
+            backend.SiluMultiply(s.MlpGate.AsSpan(0, (slots * inter) + (n * sharedInter)), s.MlpUp.AsSpan(0, (slots * inter) + (n * sharedInter)));
+
+            count = 0;
+            for (int e = 0; e < experts; e++)
+            {
+                int m = start[e + 1] - start[e];
+                if (m > 0 && _experts[e] is { } expert)
+                {
+                    expert.AppendDown(products, ref count, gate + ((long)start[e] * inter), m, result + ((long)start[e] * hidden));
+                }
+            }
+
+            _sharedExperts.AppendDown(products, ref count, sharedGate, n, sharedResult);
+            backend.LinearGroup(products[..count]);
+        }
+
+        // y = Σ weight · expert(x) in expert order (the reference's loop), then + shared_experts(x).
         var output = s.LayerOut.AsSpan(0, n * hidden);
         output.Clear();
-        var normed = s.Normed.AsSpan(0, n * hidden);
-        for (int e = 0; e < experts; e++)
+        for (int position = 0; position < slots; position++)
         {
-            int m = start[e + 1] - start[e];
-            if (m == 0 || _experts[e] is not { } expert)
+            if (_experts[ExpertOf(start, position)] is not null)
             {
-                continue;
-            }
-
-            var input = s.ExpertInput.AsSpan(0, m * hidden);
-            for (int i = 0; i < m; i++)
-            {
-                normed.Slice(s.ExpertTokens[start[e] + i] * hidden, hidden).CopyTo(input.Slice(i * hidden, hidden));
-            }
-
-            var result = s.ExpertOutput.AsSpan(0, m * hidden);
-            expert.Forward(backend, s, input, m, result);
-            for (int i = 0; i < m; i++)
-            {
-                int t = s.ExpertTokens[start[e] + i];
-                backend.MultiplyAdd(output.Slice(t * hidden, hidden), result.Slice(i * hidden, hidden),
-                    s.ExpertTokenWeights[start[e] + i]);
+                backend.MultiplyAdd(output.Slice(s.ExpertTokens[position] * hidden, hidden),
+                    s.ExpertOutput.AsSpan(position * hidden, hidden), s.ExpertTokenWeights[position]);
             }
         }
 
-        var shared = s.ExpertOutput.AsSpan(0, n * hidden);
-        _sharedExperts.Forward(backend, s, normed, n, shared);
-        backend.Add(output, shared);
+        backend.Add(output, s.ExpertOutput.AsSpan(slots * hidden, n * hidden));
+    }
+
+    private static int ExpertOf(ReadOnlySpan<int> start, int position)
+    {
+        int e = 0;
+        while (start[e + 1] <= position)
+        {
+            e++;
+        }
+
+        return e;
     }
 }

@@ -33,10 +33,10 @@ public sealed class RunState
     public float[] OutputLatent { get; private set; } = [];  // [T, heads, kv_lora_rank] attention in latent space
     public float[] AttentionHeads { get; private set; } = []; // [T, heads, v] before o_proj
 
-    public float[] MlpGate { get; private set; } = [];       // [T, max(inter, moe_inter·shared)]
-    public float[] MlpUp { get; private set; } = [];         // [T, max(inter, moe_inter·shared)]
-    public float[] ExpertInput { get; private set; } = [];   // [T, hidden] tokens routed to one expert, gathered
-    public float[] ExpertOutput { get; private set; } = [];  // [T, hidden]
+    public float[] MlpGate { get; private set; } = [];       // [T, max(inter, (k + shared)·moe_inter)]
+    public float[] MlpUp { get; private set; } = [];         // [T, max(inter, (k + shared)·moe_inter)]
+    public float[] ExpertInput { get; private set; } = [];   // [T·k, hidden] routed slots gathered by expert
+    public float[] ExpertOutput { get; private set; } = [];  // [T·(k + 1), hidden] routed slots, then the shared experts
     public float[] GateScores { get; private set; } = [];    // [T, n_routed_experts] sigmoid scores
     public int[] RoutedExperts { get; private set; } = [];   // [T, experts_per_tok]
     public float[] RoutedWeights { get; private set; } = []; // [T, experts_per_tok]
@@ -55,7 +55,9 @@ public sealed class RunState
     {
         var c = _config;
         int heads = c.NumAttentionHeads;
-        int mlp = Math.Max(c.IntermediateSize, Math.Max(c.MoeIntermediateSize * Math.Max(c.NSharedExperts, 1), c.MoeIntermediateSize));
+        // MoE rows: n·k routed slots of moe_intermediate, then n rows of the shared experts.
+        int mlp = Math.Max(c.IntermediateSize, (c.NumExpertsPerTok + Math.Max(c.NSharedExperts, 1)) * c.MoeIntermediateSize);
+        int expertRows = c.NumExpertsPerTok + 1;
         Capacity = t;
         Hidden = new float[t * c.HiddenSize];
         Normed = new float[t * c.HiddenSize];
@@ -74,8 +76,8 @@ public sealed class RunState
         AttentionHeads = new float[t * heads * c.VHeadDim];
         MlpGate = new float[t * mlp];
         MlpUp = new float[t * mlp];
-        ExpertInput = new float[t * c.HiddenSize];
-        ExpertOutput = new float[t * c.HiddenSize];
+        ExpertInput = new float[t * expertRows * c.HiddenSize];
+        ExpertOutput = new float[t * expertRows * c.HiddenSize];
         GateScores = new float[t * c.NRoutedExperts];
         RoutedExperts = new int[t * c.NumExpertsPerTok];
         RoutedWeights = new float[t * c.NumExpertsPerTok];

@@ -1,0 +1,95 @@
+namespace DeepSeekV3.Inference.Compute;
+
+/// <summary>
+/// Output rows [first, end) of y[n, yStride] = x[n, columns] · W[rowStart..)ᵀ, 4-row panels at a time: decode-sized
+/// steps (n ≤ 4) of BF16/FP8 weights read the stored weights once through <see cref="FusedGemvKernel"/>; larger steps
+/// dequantize each panel once into the thread's scratch and apply it to all n tokens with <see cref="LinearKernel"/>.
+/// Callers cut row ranges on multiples of 4 (relative to rowStart), so panels are never split.
+/// </summary>
+internal static unsafe class LinearRows
+{
+    public static void Compute(in WeightMatrix weight, float* x, int n, float* y, int yStride, int rowStart, int first, int end)
+    {
+        bool fused = n <= FusedGemvKernel.MaxTokens && FusedGemvKernel.IsSupported && weight.Format != WeightFormat.F32
+            && (weight.Format == WeightFormat.BF16
+                || (weight.BlockRows % LinearKernel.PanelRows == 0 && rowStart % LinearKernel.PanelRows == 0));
+        if (fused)
+        {
+            ComputeFused(weight, x, n, y, yStride, rowStart, first, end);
+        }
+        else
+        {
+            ComputeTiled(weight, x, n, y, yStride, rowStart, first, end);
+        }
+    }
+
+    private static void ComputeTiled(in WeightMatrix weight, float* x, int n, float* y, int yStride, int rowStart, int first, int end)
+    {
+        int columns = weight.Columns;
+        var panel = CpuBackend.RowScratch(LinearKernel.PanelRows * columns);
+        var input = new ReadOnlySpan<float>(x, n * columns);
+        var output = new Span<float>(y, n * yStride);
+        for (int r = first; r < end; r += LinearKernel.PanelRows)
+        {
+            int rows = Math.Min(LinearKernel.PanelRows, end - r);
+            for (int i = 0; i < rows; i++)
+            {
+                weight.DequantizeRow(rowStart + r + i, panel.Slice(i * columns, columns));
+            }
+
+            LinearKernel.Multiply(panel, rows, input, n, columns, output, yStride, r);
+        }
+    }
+
+    private static void ComputeFused(in WeightMatrix weight, float* x, int n, float* y, int yStride, int rowStart, int first, int end)
+    {
+        int columns = weight.Columns;
+        int fullEnd = first + ((end - first) / LinearKernel.PanelRows * LinearKernel.PanelRows);
+        int scaledBlock = -1;
+        fixed (float* xScaled = CpuBackend.RowScratch(n * columns))
+        {
+            for (int r = first; r < fullEnd; r += LinearKernel.PanelRows)
+            {
+                int row = rowStart + r;
+                if (weight.Format == WeightFormat.BF16)
+                {
+                    FusedGemvKernel.Bf16Panel((ushort*)weight.Data + ((long)row * columns), columns, x, n, y, yStride, r);
+                    continue;
+                }
+
+                // Panels start at rows ≡ 0 (mod 4) and blocks are multiples of 4 rows high: one scale row per panel.
+                int block = row / weight.BlockRows;
+                if (block != scaledBlock)
+                {
+                    ScaleInput(weight, x, n, row, xScaled);
+                    scaledBlock = block;
+                }
+
+                FusedGemvKernel.Fp8Panel(weight.Data + ((long)row * columns), columns, xScaled, n, y, yStride, r);
+            }
+        }
+
+        if (fullEnd < end)
+        {
+            ComputeTiled(weight, x, n, y, yStride, rowStart, fullEnd, end);
+        }
+    }
+
+    /// <summary>target[t, j] = x[t, j] · scale[row / BlockRows, j / BlockColumns].</summary>
+    private static void ScaleInput(in WeightMatrix weight, float* x, int n, int row, float* target)
+    {
+        int columns = weight.Columns;
+        var scales = new ReadOnlySpan<float>(weight.BlockScales + ((long)(row / weight.BlockRows) * weight.ScaleColumns), weight.ScaleColumns);
+        for (int t = 0; t < n; t++)
+        {
+            for (int block = 0; block < scales.Length; block++)
+            {
+                int start = block * weight.BlockColumns;
+                int count = Math.Min(weight.BlockColumns, columns - start);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(
+                    new ReadOnlySpan<float>(x + ((long)t * columns) + start, count), scales[block],
+                    new Span<float>(target + ((long)t * columns) + start, count));
+            }
+        }
+    }
+}
