@@ -62,14 +62,17 @@ public sealed unsafe class CpuBackendTests
     public void LinearTransposed_MatchesNaive(WeightFormat format, int threads)
     {
         using var weight = TestWeight.Create(format, 150, 70, seed: 3);
-        var x = Random(5 * 150, seed: 4);
-        var naive = NaiveKernels.LinearTransposed(x, 5, weight.Matrix);
-
-        var y = new float[5 * 70];
         using var backend = new CpuBackend(threads);
-        backend.LinearTransposed(x, 5, weight.Matrix, 0, 150, y);
+        foreach (int tokens in new[] { 5, 37 }) // both sides of the transpose threshold
+        {
+            var x = Random(tokens * 150, seed: 4);
+            var naive = NaiveKernels.LinearTransposed(x, tokens, weight.Matrix);
+            var y = new float[tokens * 70];
 
-        Assert.InRange(MaxDifference(y, naive), 0, Tolerance);
+            backend.LinearTransposed(x, tokens, weight.Matrix, 0, 150, y);
+
+            Assert.InRange(MaxDifference(y, naive), 0, Tolerance);
+        }
     }
 
     [Fact]
@@ -83,6 +86,19 @@ public sealed unsafe class CpuBackendTests
         backend.RmsNorm(x, 4, w, 1e-6f, y);
 
         Assert.InRange(MaxDifference(y, NaiveKernels.RmsNorm(x, 4, w, 1e-6f)), 0, 1e-6f);
+    }
+
+    [Fact]
+    public void SiluMultiply_MatchesDefinition()
+    {
+        var gate = Random(10_000, seed: 11).Select(v => v * 8).ToArray();
+        var up = Random(10_000, seed: 12);
+        var expected = gate.Zip(up, (g, u) => (float)(g / (1 + Math.Exp(-g)) * u)).ToArray();
+        using var backend = new CpuBackend();
+
+        backend.SiluMultiply(gate, up);
+
+        Assert.InRange(MaxDifference(gate, expected), 0, 1e-5f);
     }
 
     [Fact]

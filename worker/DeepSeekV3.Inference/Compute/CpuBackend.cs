@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace DeepSeekV3.Inference.Compute;
 
@@ -20,6 +21,10 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     private readonly LinearJob _linear = new();
     private readonly LinearTransposedJob _linearTransposed = new();
     private readonly GroupedLinearJob _grouped = new();
+    private float[] _transposed = GC.AllocateUninitializedArray<float>(1, pinned: true); // pinned: kernels hold its address
+
+    // From this many tokens on, transposing a weight slice once beats accumulating outer products per token.
+    private const int TransposeFromTokens = 16;
     private readonly LatentAttentionJob _attention = new();
 
     /// <summary>A backend using <paramref name="threads"/> threads (default: every core), the caller included.</summary>
@@ -58,6 +63,16 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         fixed (float* xPointer = x)
         fixed (float* yPointer = y)
         {
+            if (n >= TransposeFromTokens)
+            {
+                // Many tokens: transpose the slice once into [Columns, rowCount] and run the tiled x · Wᵀ kernel on it.
+                var transposed = Transpose(weight, rowStart, rowCount);
+                var linear = _linear;
+                linear.Set(transposed, xPointer, yPointer, n, 0, weight.Columns, Tasks(weight.Columns, (long)n * rowCount));
+                _pool.Run(linear, linear.Tasks);
+                return;
+            }
+
             var job = _linearTransposed;
             job.Set(weight, xPointer, yPointer, n, rowStart, rowCount, Tasks(n, (long)rowCount * weight.Columns));
             _pool.Run(job, job.Tasks);
@@ -102,10 +117,17 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     public void SiluMultiply(Span<float> gate, ReadOnlySpan<float> up)
     {
-        for (int i = 0; i < gate.Length; i++)
+        // silu(g) · u = g · sigmoid(g) · u, vectorized in cache-sized chunks through the thread's scratch.
+        const int Chunk = 4096;
+        var sigmoid = RowScratch(Chunk);
+        for (int start = 0; start < gate.Length; start += Chunk)
         {
-            float g = gate[i];
-            gate[i] = g / (1f + MathF.Exp(-g)) * up[i];
+            int count = Math.Min(Chunk, gate.Length - start);
+            var g = gate.Slice(start, count);
+            var s = sigmoid[..count];
+            TensorPrimitives.Sigmoid(g, s);
+            TensorPrimitives.Multiply(g, s, g);
+            TensorPrimitives.Multiply(g, up.Slice(start, count), g);
         }
     }
 
@@ -139,49 +161,25 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         fixed (float* outputPointer = output)
         {
             var job = _attention;
-            int items = n * heads;
-            job.Set(qLatentPointer, qRopePointer, outputPointer, heads, batch, layer, softmaxScale,
-                Tasks(items, (long)(batch.MaxPosition + 1) * cache.RowLength * 2));
-            _pool.Run(job, job.Tasks);
+            job.Set(qLatentPointer, qRopePointer, outputPointer, heads, batch, layer, softmaxScale);
+            if ((long)n * heads * (batch.MaxPosition + 1) * cache.RowLength < MinWorkPerTask)
+            {
+                // Too little work to hand to another thread (one token, a short context): run every task here.
+                for (int task = 0; task < job.Tasks; task++)
+                {
+                    job.Execute(task);
+                }
+            }
+            else
+            {
+                _pool.Run(job, job.Tasks);
+            }
+
             job.Clear();
         }
     }
 
     public void Dispose() => _pool.Dispose();
-
-    internal static void AttendOne(ReadOnlySpan<float> queryLatent, ReadOnlySpan<float> queryRope, KvCache cache,
-        KvBlockTable table, int layer, int position, float softmaxScale, Span<float> result)
-    {
-        int rank = cache.LatentRank, rowLength = cache.RowLength, blockSize = cache.BlockSizeTokens;
-        int keys = position + 1;
-        var scores = RowScratch(keys);
-        for (int block = 0, p = 0; p < keys; block++)
-        {
-            var rows = cache.BlockRows(table, layer, block);
-            for (int i = 0; i < blockSize && p < keys; i++, p++)
-            {
-                var row = rows.Slice(i * rowLength, rowLength);
-                scores[p] = (TensorPrimitives.Dot(queryLatent, row[..rank]) + TensorPrimitives.Dot(queryRope, row[rank..]))
-                    * softmaxScale;
-            }
-        }
-
-        var weights = scores[..keys];
-        float max = TensorPrimitives.Max(weights);
-        TensorPrimitives.Subtract(weights, max, weights);
-        TensorPrimitives.Exp(weights, weights);
-        TensorPrimitives.Divide(weights, TensorPrimitives.Sum(weights), weights);
-
-        result.Clear();
-        for (int block = 0, p = 0; p < keys; block++)
-        {
-            var rows = cache.BlockRows(table, layer, block);
-            for (int i = 0; i < blockSize && p < keys; i++, p++)
-            {
-                TensorPrimitives.MultiplyAdd(rows.Slice(i * rowLength, rank), weights[p], result, result);
-            }
-        }
-    }
 
     /// <summary>
     /// How many tasks to cut <paramref name="count"/> items into: one when the work is too small to share, else a few
@@ -191,6 +189,28 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     {
         long totalWork = count * Math.Max(1, workPerItem);
         return (int)Math.Clamp(totalWork / MinWorkPerTask, 1, Math.Min(_pool.Threads * 4L, count));
+    }
+
+    /// <summary>W[rowStart..rowStart+rowCount) dequantized and transposed into the pinned buffer, as an F32 weight.</summary>
+    private WeightMatrix Transpose(in WeightMatrix weight, int rowStart, int rowCount)
+    {
+        int columns = weight.Columns;
+        if (_transposed.Length < (long)rowCount * columns)
+        {
+            _transposed = GC.AllocateUninitializedArray<float>(rowCount * columns, pinned: true);
+        }
+
+        var row = RowScratch(columns);
+        for (int r = 0; r < rowCount; r++)
+        {
+            weight.DequantizeRow(rowStart + r, row);
+            for (int c = 0; c < columns; c++)
+            {
+                _transposed[(c * rowCount) + r] = row[c];
+            }
+        }
+
+        return new WeightMatrix(WeightFormat.F32, columns, rowCount, Unsafe.AsPointer(ref _transposed[0]));
     }
 
     internal static Span<float> RowScratch(int length)
