@@ -20,7 +20,7 @@ public sealed class ClientCall<TRequest, TResponse> : IDisposable
     private readonly GrpcChannelOptions _options;
     private readonly Channel<byte[]> _frames = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _cancellation;
-    private readonly DateTime? _deadline;
+    private readonly CancellationTokenSource _deadlineTimer = new();
     private readonly Task<HttpResponseMessage> _response;
     private Status? _status;
 
@@ -28,8 +28,7 @@ public sealed class ClientCall<TRequest, TResponse> : IDisposable
     {
         _method = method;
         _options = options;
-        _deadline = call.Deadline;
-        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(call.CancellationToken);
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(call.CancellationToken, _deadlineTimer.Token);
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, method.FullName))
         {
             Version = HttpVersion.Version20,
@@ -48,7 +47,8 @@ public sealed class ClientCall<TRequest, TResponse> : IDisposable
         {
             var remaining = deadline - DateTime.UtcNow;
             request.Headers.TryAddWithoutValidation(GrpcProtocol.TimeoutHeader, GrpcProtocol.FormatTimeout(remaining));
-            _cancellation.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+            // The deadline's own timer, so an expiry is told apart from a cancellation whatever the clocks say.
+            _deadlineTimer.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         }
 
         foreach (var entry in call.Headers ?? [])
@@ -130,6 +130,7 @@ public sealed class ClientCall<TRequest, TResponse> : IDisposable
 
         _frames.Writer.TryComplete();
         _cancellation.Dispose();
+        _deadlineTimer.Dispose();
         if (_response.IsCompletedSuccessfully)
         {
             _response.Result.Dispose();
@@ -152,7 +153,7 @@ public sealed class ClientCall<TRequest, TResponse> : IDisposable
         {
             return await operation;
         }
-        catch (OperationCanceledException) when (_deadline is { } deadline && DateTime.UtcNow >= deadline)
+        catch (OperationCanceledException) when (_deadlineTimer.IsCancellationRequested)
         {
             _status = new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded");
             throw new RpcException(_status.Value);

@@ -26,9 +26,15 @@ public static class GrpcServerHost
                 listen.Protocols = HttpProtocols.Http2;
                 if (certificate is not null)
                 {
-                    listen.UseHttps(certificate, https => https.ClientCertificateMode = requireClientCertificate
-                        ? ClientCertificateMode.RequireCertificate
-                        : ClientCertificateMode.NoCertificate);
+                    listen.UseHttps(certificate, https =>
+                    {
+                        https.ClientCertificateMode = requireClientCertificate
+                            ? ClientCertificateMode.RequireCertificate
+                            : ClientCertificateMode.NoCertificate;
+                        // Which client certificates to trust is the deployment's business (a cluster CA); the
+                        // transport only insists that one is presented. Callers needing more validate in handlers.
+                        https.ClientCertificateValidation = (_, _, _) => true;
+                    });
                 }
             });
         });

@@ -13,6 +13,9 @@ public sealed class OurServerFixture : IAsyncLifetime
 
     public int Port => Address.Port;
 
+    public static readonly Method<global::Grpc.Testing.Empty, global::Grpc.Testing.Empty> FaultyMethod =
+        new("dsv3.test.Faults", "Throw", MethodType.Unary, global::Grpc.Testing.Empty.Parser, global::Grpc.Testing.Empty.Parser);
+
     public HealthService Health { get; } = new();
 
     public async Task InitializeAsync()
@@ -20,6 +23,7 @@ public sealed class OurServerFixture : IAsyncLifetime
         _app = GrpcServerHost.Build(IPAddress.Loopback, 0);
         TestServiceImplementation.Bind(_app);
         Health.Bind(_app);
+        new GrpcServiceBinder(_app).Unary(FaultyMethod, (_, _) => throw new InvalidOperationException("the handler broke"));
         await _app.StartAsync();
         Address = new Uri(_app.Urls.First());
     }
