@@ -13,6 +13,7 @@ public static class Program
           {ConvertCommand.Usage}
           {BenchCommand.Usage}
           {ServeBenchCommand.Usage}
+          {GrpcBenchCommand.Usage}
           {DemoCommand.Usage}
           {ServeCommand.Usage}
         """;

@@ -23,6 +23,8 @@ public sealed class GrpcChannel : IDisposable
             EnableMultipleHttp2Connections = true,
             KeepAlivePingDelay = TimeSpan.FromSeconds(60),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+            // KV transfers stream megabytes per call: a 64 KiB starting window would stall them on flow control.
+            InitialHttp2StreamWindowSize = 16 * 1024 * 1024,
         };
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan, DefaultRequestVersion = HttpVersion.Version20 };
     }

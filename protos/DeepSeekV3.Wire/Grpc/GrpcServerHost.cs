@@ -21,6 +21,9 @@ public static class GrpcServerHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            // Large client-streamed messages (KV chunks, expert dispatch) need more than the default windows.
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
             kestrel.Listen(address, port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;

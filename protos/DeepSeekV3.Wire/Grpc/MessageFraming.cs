@@ -62,6 +62,13 @@ public static class MessageFraming
         return Decompress(payload, maxMessageSize);
     }
 
+    /// <summary>Writes the 5-byte prefix of a message of <paramref name="length"/> bytes.</summary>
+    public static void WriteHeader(Span<byte> destination, int length, bool compressed)
+    {
+        destination[0] = compressed ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)length);
+    }
+
     /// <summary>The framed bytes of <paramref name="payload"/>, gzip-compressed when asked.</summary>
     public static byte[] Frame(ReadOnlySpan<byte> payload, bool compress)
     {

@@ -109,15 +109,19 @@ internal sealed class ServerCall<TRequest, TResponse> : IServerStreamWriter<TRes
 
     public async Task WriteAsync(TResponse message, CancellationToken cancellationToken = default)
     {
-        var payload = message.ToByteArray();
-        if (payload.Length > _options.MaxSendMessageSize)
+        int size = message.CalculateSize();
+        if (size > _options.MaxSendMessageSize)
         {
-            throw new RpcException(StatusCode.ResourceExhausted, $"Sending message larger than max ({payload.Length} vs. {_options.MaxSendMessageSize}).");
+            throw new RpcException(StatusCode.ResourceExhausted, $"Sending message larger than max ({size} vs. {_options.MaxSendMessageSize}).");
         }
 
         await SendHeadersAsync();
-        await _http.Response.Body.WriteAsync(MessageFraming.Frame(payload, compress: false), _context!.CancellationToken);
-        await _http.Response.Body.FlushAsync(_context.CancellationToken);
+        // Header and message are serialized straight into Kestrel's response pipe: no intermediate copy.
+        var writer = _http.Response.BodyWriter;
+        MessageFraming.WriteHeader(writer.GetSpan(MessageFraming.HeaderSize), size, compressed: false);
+        writer.Advance(MessageFraming.HeaderSize);
+        message.WriteTo(writer);
+        await writer.FlushAsync(_context!.CancellationToken);
     }
 
     private async Task SendHeadersAsync()

@@ -22,6 +22,11 @@ public static class BenchCommand
             return ServeBenchCommand.Run([.. arguments.Skip(1)], output);
         }
 
+        if (arguments.Count > 0 && arguments[0] == "grpc")
+        {
+            return GrpcBenchCommand.Run([.. arguments.Skip(1)], output);
+        }
+
         var args = new CommandLineArguments(arguments, new HashSet<string> { "json" });
         var models = args.All("model").ToList();
         string preset = args.Optional("preset") ?? "small";
