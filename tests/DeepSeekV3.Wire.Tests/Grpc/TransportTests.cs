@@ -30,6 +30,27 @@ public sealed class TransportTests(OurServerFixture server) : IClassFixture<OurS
     }
 
     [Fact]
+    public async Task Request_TruncatedMessage_IsInternal()
+    {
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.Address, "/grpc.testing.TestService/UnaryCall"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            // A header announcing 10 bytes, then the stream ends after 2.
+            Content = new ByteArrayContent([0, 0, 0, 0, 10, 1, 2]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } },
+        };
+        request.Headers.TryAddWithoutValidation("te", "trailers");
+
+        using var response = await client.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+
+        string? status = response.Headers.TryGetValues("grpc-status", out var headerValues) ? headerValues.First()
+            : response.TrailingHeaders.TryGetValues("grpc-status", out var trailerValues) ? trailerValues.First() : null;
+        Assert.Equal("13", status);
+    }
+
+    [Fact]
     public async Task Request_LargerThanServerLimit_IsResourceExhausted_AndServerStillServes()
     {
         using var channel = new GrpcChannel(server.Address);
