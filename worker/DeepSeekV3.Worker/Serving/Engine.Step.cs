@@ -15,6 +15,13 @@ public sealed partial class Engine
             return;
         }
 
+        _metrics?.BatchTokens.Record(chunks.Sum(c => c.Count));
+        if (_scheduler.PreemptionCount > _reportedPreemptions)
+        {
+            _metrics?.Preemptions.Add(_scheduler.PreemptionCount - _reportedPreemptions);
+            _reportedPreemptions = _scheduler.PreemptionCount;
+        }
+
         _batch.Clear();
         foreach (var chunk in chunks)
         {
@@ -23,6 +30,7 @@ public sealed partial class Engine
             {
                 chunk.Sequence.CountedAsRunning = true;
                 Interlocked.Decrement(ref _notYetRunning);
+                _metrics?.QueueTime.Record(System.Diagnostics.Stopwatch.GetElapsedTime(chunk.Sequence.ArrivalTimestamp).TotalSeconds);
             }
         }
 
@@ -48,6 +56,7 @@ public sealed partial class Engine
         var sampled = _sampler.Sample(logits, sampling, sequence.GeneratedCounts, ref sequence.Random);
         int token = sampled.TokenId;
         sequence.Append(token);
+        RecordToken(sequence);
         if ((!sampling.IgnoreEos && token == _eosTokenId) || sampling.StopTokenIds.Contains(token))
         {
             Finish(sequence, FinishReason.Stop, sequence.Text?.Flush() ?? "");
@@ -67,6 +76,25 @@ public sealed partial class Engine
         }
     }
 
+    private void RecordToken(Sequence sequence)
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_metrics is { } metrics)
+        {
+            metrics.GenerationTokens.Add(1);
+            if (sequence.LastTokenTimestamp == 0)
+            {
+                metrics.TimeToFirstToken.Record(System.Diagnostics.Stopwatch.GetElapsedTime(sequence.ArrivalTimestamp, now).TotalSeconds);
+            }
+            else
+            {
+                metrics.InterTokenLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(sequence.LastTokenTimestamp, now).TotalSeconds);
+            }
+        }
+
+        sequence.LastTokenTimestamp = now;
+    }
+
     private void Finish(Sequence sequence, FinishReason reason, string text)
     {
         sequence.IsFinished = true;
@@ -77,6 +105,15 @@ public sealed partial class Engine
         }
 
         sequence.Events.TryWrite(new GenerationEvent(text, null, reason, sequence.Usage));
+        if (_metrics is { } metrics)
+        {
+            var usage = sequence.Usage;
+            metrics.RequestDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(sequence.ArrivalTimestamp).TotalSeconds,
+                new KeyValuePair<string, object?>("finish_reason", FinishReasons.ToOpenAi(reason)));
+            metrics.PromptTokens.Add(usage.PromptTokens);
+            metrics.PromptCacheHitTokens.Add(usage.CachedPromptTokens);
+            metrics.PromptCacheMissTokens.Add(usage.MissedPromptTokens);
+        }
         sequence.Events.TryComplete();
         sequence.CancellationRegistration.Dispose();
         _scheduler.Remove(sequence);

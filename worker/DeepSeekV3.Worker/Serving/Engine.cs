@@ -26,13 +26,16 @@ public sealed partial class Engine : IDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Thread _thread;
     private readonly int _eosTokenId;
+    private readonly Metrics.Dsv3Metrics? _metrics;
+    private long _reportedPreemptions;
     private int _notYetRunning;
     private volatile bool _stopping;
     private volatile EngineStats _stats;
 
-    public Engine(Transformer model, Tokenizer? tokenizer, EngineOptions options)
+    public Engine(Transformer model, Tokenizer? tokenizer, EngineOptions options, Metrics.Dsv3Metrics? metrics = null)
     {
         _model = model;
+        _metrics = metrics;
         _options = options;
         Tokenizer = tokenizer;
         var cache = model.CreateKvCache(options.KvCacheTokens, options.BlockSizeTokens);
@@ -73,7 +76,7 @@ public sealed partial class Engine : IDisposable
 
         var channel = Channel.CreateUnbounded<GenerationEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var text = Tokenizer is null ? null : new GeneratedText(Tokenizer, request.Sampling.Stop);
-        var sequence = new Sequence(request, channel.Writer, text);
+        var sequence = new Sequence(request, channel.Writer, text) { ArrivalTimestamp = System.Diagnostics.Stopwatch.GetTimestamp() };
         _commands.Enqueue((sequence, false));
         if (cancellationToken.CanBeCanceled)
         {

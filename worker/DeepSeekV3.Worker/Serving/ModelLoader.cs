@@ -10,7 +10,7 @@ namespace DeepSeekV3.Worker.Serving;
 /// Loads a checkpoint into a running engine: config and headers, the model (memory-mapped), the tokenizer when the
 /// checkpoint has one, then pages the weights in with progress lines. Owns what it loaded until disposed.
 /// </summary>
-public sealed partial class ModelLoader(ServeOptions options, ILogger logger) : IDisposable
+public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Metrics.Dsv3Metrics? metrics = null) : IDisposable
 {
     private Checkpoint? _checkpoint;
     private CpuBackend? _backend;
@@ -33,7 +33,7 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger) : 
         var engineOptions = options.KvCacheBytes is { } bytes
             ? options.Engine with { KvCacheTokens = EngineOptions.TokensForBudget(bytes, model.KvCacheBytesPerToken) }
             : options.Engine;
-        _engine = new Engine(model, tokenizer, engineOptions);
+        _engine = new Engine(model, tokenizer, engineOptions, metrics);
         LogReady(logger, model.Config.NumHiddenLayers, model.StoredBytes / 1e6, _engine.KvCacheCapacityTokens,
             tokenizer is null ? "none (token ids only)" : $"{tokenizer.VocabularySize} tokens");
         return _engine;

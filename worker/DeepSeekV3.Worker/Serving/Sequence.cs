@@ -50,6 +50,11 @@ public sealed class Sequence
 
     public bool WasAdmitted { get; set; }
 
+    /// <summary>Stopwatch timestamps for latency metrics: arrival, and the last token emitted (0 before the first).</summary>
+    public long ArrivalTimestamp { get; set; }
+
+    public long LastTokenTimestamp { get; set; }
+
     /// <summary>Left the engine's not-yet-running count (the bounded queue).</summary>
     public bool CountedAsRunning { get; set; }
 

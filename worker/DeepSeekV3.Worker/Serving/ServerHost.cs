@@ -24,14 +24,37 @@ public static partial class ServerHost
 
         var state = new ServingState(options.ModelName);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("dsv3.serve");
-        var loader = new ModelLoader(options, logger);
+        var metrics = new Metrics.Dsv3Metrics();
+        metrics.ObserveEngine(() => state.Engine?.Stats);
+        var processMeter = Wire.Metrics.ProcessMetrics.Create();
+        var exporter = new Wire.Metrics.PrometheusExporter([metrics.Meter, processMeter]);
+        var loader = new ModelLoader(options, logger, metrics);
+        app.Use(async (context, next) =>
+        {
+            await next(context);
+            if (RequestEndpoints.Contains(context.Request.Path.Value ?? ""))
+            {
+                metrics.Requests.Add(1, new KeyValuePair<string, object?>("endpoint", context.Request.Path.Value),
+                    new KeyValuePair<string, object?>("status", context.Response.StatusCode));
+            }
+        });
+        app.MapGet("/metrics", exporter.HandleAsync);
         new OpenAiApi(state, new ApiKeys(options.ApiKeys), TimeProvider.System).Map(app);
 
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => LoadModel(loader, state, logger)));
         // Stop the engine only after Kestrel has drained its requests.
-        app.Lifetime.ApplicationStopped.Register(loader.Dispose);
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            loader.Dispose();
+            exporter.Dispose();
+            metrics.Dispose();
+            processMeter.Dispose();
+        });
         return app;
     }
+
+    // The endpoint label takes only these values, so its cardinality is fixed.
+    private static readonly HashSet<string> RequestEndpoints = ["/v1/chat/completions", "/v1/completions", "/v1/models"];
 
     private static void LoadModel(ModelLoader loader, ServingState state, ILogger logger)
     {
