@@ -6,4 +6,7 @@ public sealed record GrpcServerOptions
     public int MaxReceiveMessageSize { get; init; } = 4 * 1024 * 1024;
 
     public int MaxSendMessageSize { get; init; } = int.MaxValue;
+
+    /// <summary>Where finished calls are counted; none by default.</summary>
+    public Metrics.GrpcMetrics? Metrics { get; init; }
 }

@@ -28,12 +28,23 @@ internal sealed class ServerCall<TRequest, TResponse> : IServerStreamWriter<TRes
     /// <summary>Runs <paramref name="body"/> as the call and writes its status.</summary>
     public async Task RunAsync(Func<ServerCallContext, IAsyncEnumerable<TRequest>, Task> body)
     {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var status = await RunCallAsync(body);
+        if (status is { } finished)
+        {
+            _options.Metrics?.Record(_method.FullName, finished.Code, System.Diagnostics.Stopwatch.GetElapsedTime(start));
+        }
+    }
+
+    /// <summary>The call itself; its status, or null when the client went away before one could be sent.</summary>
+    private async Task<Status?> RunCallAsync(Func<ServerCallContext, IAsyncEnumerable<TRequest>, Task> body)
+    {
         var request = _http.Request;
         if (!HttpProtocol.IsHttp2(request.Protocol))
         {
             // gRPC needs HTTP/2 (trailers, streams); 426 tells an HTTP/1.x client to upgrade.
             _http.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
-            return;
+            return null;
         }
 
         if (!GrpcProtocol.IsGrpcContentType(request.ContentType))
@@ -41,16 +52,18 @@ internal sealed class ServerCall<TRequest, TResponse> : IServerStreamWriter<TRes
             // "If Content-Type does not begin with "application/grpc", gRPC servers SHOULD respond with HTTP status of
             // 415 (Unsupported Media Type)."
             _http.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-            await WriteStatusAsync(new Status(StatusCode.Internal, $"Content-Type '{request.ContentType}' is not supported."), []);
-            return;
+            var unsupported = new Status(StatusCode.Internal, $"Content-Type '{request.ContentType}' is not supported.");
+            await WriteStatusAsync(unsupported, []);
+            return unsupported;
         }
 
         string? encoding = request.Headers[GrpcProtocol.EncodingHeader];
         if (encoding is not null && encoding != "identity" && encoding != MessageFraming.Gzip)
         {
             _http.Response.Headers[GrpcProtocol.AcceptEncodingHeader] = GrpcProtocol.SupportedEncodings;
-            await WriteStatusAsync(new Status(StatusCode.Unimplemented, $"Unsupported grpc-encoding '{encoding}'."), []);
-            return;
+            var unsupported = new Status(StatusCode.Unimplemented, $"Unsupported grpc-encoding '{encoding}'.");
+            await WriteStatusAsync(unsupported, []);
+            return unsupported;
         }
 
         var deadline = DateTime.MaxValue;
@@ -59,8 +72,9 @@ internal sealed class ServerCall<TRequest, TResponse> : IServerStreamWriter<TRes
         {
             if (!GrpcProtocol.TryParseTimeout(timeoutText, out var timeout))
             {
-                await WriteStatusAsync(new Status(StatusCode.Internal, $"Invalid grpc-timeout '{timeoutText}'."), []);
-                return;
+                var invalid = new Status(StatusCode.Internal, $"Invalid grpc-timeout '{timeoutText}'.");
+                await WriteStatusAsync(invalid, []);
+                return invalid;
             }
 
             deadline = timeout >= DateTime.MaxValue - DateTime.UtcNow ? DateTime.MaxValue : DateTime.UtcNow + timeout;
@@ -92,11 +106,11 @@ internal sealed class ServerCall<TRequest, TResponse> : IServerStreamWriter<TRes
         }
         catch (OperationCanceledException) when (_http.RequestAborted.IsCancellationRequested)
         {
-            return; // the client reset the stream: there is nobody to send a status to
+            return new Status(StatusCode.Cancelled, "the client cancelled"); // nobody to send it to: the stream is reset
         }
         catch (IOException) when (_http.RequestAborted.IsCancellationRequested)
         {
-            return;
+            return new Status(StatusCode.Cancelled, "the client went away");
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -105,6 +119,7 @@ internal sealed class ServerCall<TRequest, TResponse> : IServerStreamWriter<TRes
         }
 
         await WriteStatusAsync(status, _context.ResponseTrailers);
+        return status;
     }
 
     public async Task WriteAsync(TResponse message, CancellationToken cancellationToken = default)
