@@ -5,17 +5,26 @@ namespace DeepSeekV3.Worker.Tests;
 /// <summary>Paths and prompts of ../shared/golden, beside the repository.</summary>
 internal static class GoldenData
 {
+    /// <summary>The checkout: the first folder above the test binaries that holds the solution.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (!File.Exists(Path.Combine(directory!.FullName, "DeepSeekV3.Cluster.sln")))
+            {
+                directory = directory.Parent;
+            }
+
+            return directory.FullName;
+        }
+    }
+
     public static string Directory(string name)
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "DeepSeekV3.Cluster.sln")))
-        {
-            directory = directory.Parent;
-        }
-
         string root = Environment.GetEnvironmentVariable("DSV3_GOLDEN_DIR") is { Length: > 0 } fromEnvironment
             ? fromEnvironment
-            : Path.Combine(directory.FullName, "..", "shared", "golden");
+            : Path.Combine(RepositoryRoot, "..", "shared", "golden");
         return Path.GetFullPath(Path.Combine(root, name));
     }
 

@@ -12,7 +12,7 @@ public sealed class OpenAiClientTests
     [Fact]
     public async Task OfficialNodeClient_ChatStreamingUsageAndErrors_Work()
     {
-        string clientDirectory = Path.Combine(RepositoryRoot(), "tests", "openai-client");
+        string clientDirectory = Path.Combine(GoldenData.RepositoryRoot, "tests", "openai-client");
         Assert.True(Directory.Exists(Path.Combine(clientDirectory, "node_modules", "openai")),
             $"the OpenAI client is not installed: run 'npm ci' in {clientDirectory} (.ci/run does)");
         using var model = new TempModel();
@@ -53,16 +53,5 @@ public sealed class OpenAiClientTests
         Assert.Equal(400, error.GetProperty("status").GetInt32());
         Assert.Equal("BadRequestError", error.GetProperty("name").GetString());
         Assert.Equal("temperature", error.GetProperty("param").GetString());
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "DeepSeekV3.Cluster.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory.FullName;
     }
 }

@@ -120,14 +120,5 @@ public sealed class CommandLineTests : IDisposable
     private static string Ids(JsonElement element, string property) =>
         string.Join(',', element.GetProperty(property).EnumerateArray().Select(e => e.GetInt32()));
 
-    private static string Golden(string name)
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "DeepSeekV3.Cluster.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return Path.GetFullPath(Path.Combine(directory.FullName, "..", "shared", "golden", name));
-    }
+    private static string Golden(string name) => GoldenData.Directory(name);
 }

@@ -105,19 +105,7 @@ public sealed class PrometheusScrapeTests : IAsyncLifetime, IDisposable
         }
     }
 
-    private static string ChartFiles
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (!File.Exists(Path.Combine(directory!.FullName, "DeepSeekV3.Cluster.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            return Path.Combine(directory.FullName, "charts", "deepseek-operator", "files");
-        }
-    }
+    private static string ChartFiles => Path.Combine(GoldenData.RepositoryRoot, "charts", "deepseek-operator", "files");
 
     /// <summary>Every "expr" of the dashboard's panels and of the alert rules.</summary>
     private static List<string> ShippedExpressions(string rulesPath)

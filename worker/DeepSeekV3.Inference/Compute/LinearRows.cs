@@ -53,7 +53,7 @@ internal static unsafe class LinearRows
                 int row = rowStart + r;
                 if (weight.Format == WeightFormat.BF16)
                 {
-                    FusedGemvKernel.Bf16Panel((ushort*)weight.Data + ((long)row * columns), columns, x, n, y, yStride, r);
+                    FusedGemvKernel.Panel<Bf16Decoder>(weight.Data + ((long)row * columns * 2), columns, x, n, y, yStride, r);
                     continue;
                 }
 
@@ -65,7 +65,7 @@ internal static unsafe class LinearRows
                     scaledBlock = block;
                 }
 
-                FusedGemvKernel.Fp8Panel(weight.Data + ((long)row * columns), columns, xScaled, n, y, yStride, r);
+                FusedGemvKernel.Panel<Fp8Decoder>(weight.Data + ((long)row * columns), columns, xScaled, n, y, yStride, r);
             }
         }
 

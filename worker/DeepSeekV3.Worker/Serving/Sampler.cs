@@ -1,4 +1,5 @@
 using DeepSeekV3.Inference.Checkpoints;
+using DeepSeekV3.Inference.Model;
 
 namespace DeepSeekV3.Worker.Serving;
 
@@ -27,7 +28,7 @@ public sealed class Sampler(int vocabularySize)
             }
         }
 
-        int chosen = sampling.IsGreedy ? Argmax(adjusted) : Draw(adjusted, sampling, ref random);
+        int chosen = sampling.IsGreedy ? GreedyGenerator.Argmax(adjusted) : Draw(adjusted, sampling, ref random);
         return Describe(logits, chosen, sampling.TopLogprobs);
     }
 
@@ -131,20 +132,5 @@ public sealed class Sampler(int vocabularySize)
         }
 
         return new SampledToken(chosen, logits[chosen] - logNormalizer, top);
-    }
-
-    /// <summary>Index of the largest value; the first one on a tie (torch.argmax).</summary>
-    public static int Argmax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
     }
 }
