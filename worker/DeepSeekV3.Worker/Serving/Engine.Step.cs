@@ -22,6 +22,14 @@ public sealed partial class Engine
             _reportedPreemptions = _scheduler.PreemptionCount;
         }
 
+        foreach (var chunk in chunks)
+        {
+            if (chunk.Sequence is { Imported: { } imported, ImportWritten: false } sequence)
+            {
+                WriteImportedRows(sequence, imported);
+            }
+        }
+
         _batch.Clear();
         foreach (var chunk in chunks)
         {
@@ -54,6 +62,23 @@ public sealed partial class Engine
     {
         var sampling = sequence.Sampling;
         var sampled = _sampler.Sample(logits, sampling, sequence.GeneratedCounts, ref sequence.Random);
+        if (sequence.PrefillResult is { } result)
+        {
+            // Prefill role: hand over the prompt's cache rows and the first token; generation continues elsewhere.
+            sequence.Append(sampled.TokenId);
+            RecordToken(sequence);
+            result.TrySetResult(new PrefillOutput(ExportPromptRows(sequence), _blocks.Cache.RowLength, sampled, sequence.Usage));
+            Finish(sequence, FinishReason.Length, "");
+            return;
+        }
+
+        AcceptToken(sequence, sampled);
+    }
+
+    /// <summary>Appends a sampled token, streams it, and finishes the sequence when a stop condition holds.</summary>
+    private void AcceptToken(Sequence sequence, SampledToken sampled)
+    {
+        var sampling = sequence.Sampling;
         int token = sampled.TokenId;
         sequence.Append(token);
         RecordToken(sequence);
@@ -74,6 +99,40 @@ public sealed partial class Engine
         {
             Finish(sequence, FinishReason.Length, sequence.Text?.Flush() ?? "");
         }
+    }
+
+    /// <summary>[layers][prompt, rowLength]: the prompt's rows of every layer, read out of this engine's cache.</summary>
+    private float[][] ExportPromptRows(Sequence sequence)
+    {
+        var cache = _blocks.Cache;
+        int rowLength = cache.RowLength, prompt = sequence.PromptLength;
+        var rows = new float[cache.Layers][];
+        for (int layer = 0; layer < cache.Layers; layer++)
+        {
+            rows[layer] = new float[prompt * rowLength];
+            for (int position = 0; position < prompt; position++)
+            {
+                cache.Row(sequence.Table, layer, position).CopyTo(rows[layer].AsSpan(position * rowLength, rowLength));
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Writes a transferred prompt's rows into the sequence's blocks (those not shared from the context cache).</summary>
+    private void WriteImportedRows(Sequence sequence, PrefillOutput imported)
+    {
+        var cache = _blocks.Cache;
+        int rowLength = cache.RowLength;
+        for (int layer = 0; layer < cache.Layers; layer++)
+        {
+            for (int position = sequence.ImportFrom; position < sequence.PromptLength; position++)
+            {
+                imported.LayerRows[layer].AsSpan(position * rowLength, rowLength).CopyTo(cache.Row(sequence.Table, layer, position));
+            }
+        }
+
+        sequence.ImportWritten = true;
     }
 
     private void RecordToken(Sequence sequence)

@@ -66,6 +66,13 @@ public sealed partial class Engine : IDisposable
     /// </summary>
     public ChannelReader<GenerationEvent> Submit(GenerationRequest request, CancellationToken cancellationToken = default)
     {
+        return Enqueue(request, writer => new Sequence(request, writer, Tokenizer is null ? null : new GeneratedText(Tokenizer, request.Sampling.Stop)),
+            cancellationToken);
+    }
+
+    private ChannelReader<GenerationEvent> Enqueue(GenerationRequest request, Func<ChannelWriter<GenerationEvent>, Sequence> create,
+        CancellationToken cancellationToken)
+    {
         ObjectDisposedException.ThrowIf(_stopping, this);
         Validate(request);
         if (Interlocked.Increment(ref _notYetRunning) > _options.MaxWaitingRequests)
@@ -75,8 +82,8 @@ public sealed partial class Engine : IDisposable
         }
 
         var channel = Channel.CreateUnbounded<GenerationEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var text = Tokenizer is null ? null : new GeneratedText(Tokenizer, request.Sampling.Stop);
-        var sequence = new Sequence(request, channel.Writer, text) { ArrivalTimestamp = System.Diagnostics.Stopwatch.GetTimestamp() };
+        var sequence = create(channel.Writer);
+        sequence.ArrivalTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
         _commands.Enqueue((sequence, false));
         if (cancellationToken.CanBeCanceled)
         {
@@ -91,6 +98,36 @@ public sealed partial class Engine : IDisposable
         return channel.Reader;
     }
 
+    /// <summary>
+    /// Prefill only (the prefill role): runs the prompt through this engine (its context cache included), samples the
+    /// first token, and returns every layer's cache rows for the prompt positions. The sequence then ends here.
+    /// </summary>
+    public Task<PrefillOutput> PrefillAsync(GenerationRequest request, CancellationToken cancellationToken = default)
+    {
+        var result = new TaskCompletionSource<PrefillOutput>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var prefill = request with { Sampling = request.Sampling with { MaxTokens = 1, Stop = [] } };
+        var events = Enqueue(prefill, s => new Sequence(prefill, s, null) { PrefillResult = result }, cancellationToken);
+        _ = DrainAsync(events, result);
+        return result.Task;
+    }
+
+    /// <summary>
+    /// Decode from a prompt prefilled elsewhere (the decode role): the rows are written into this engine's cache, the
+    /// first token is emitted, and generation continues here. The rows were verified by the caller.
+    /// </summary>
+    public ChannelReader<GenerationEvent> SubmitPrefilled(GenerationRequest request, PrefillOutput prefilled, CancellationToken cancellationToken = default)
+    {
+        var c = _model.Config;
+        if (prefilled.LayerRows.Length != c.NumHiddenLayers || prefilled.RowLength != c.KvLoraRank + c.QkRopeHeadDim
+            || prefilled.LayerRows.Any(rows => rows.Length != request.PromptTokens.Length * prefilled.RowLength))
+        {
+            throw new InvalidRequestException("kv", $"the transferred cache does not match this model ({c.NumHiddenLayers} layers of [{request.PromptTokens.Length}, {c.KvLoraRank + c.QkRopeHeadDim}])");
+        }
+
+        return Enqueue(request, s => new Sequence(request, s, Tokenizer is null ? null : new GeneratedText(Tokenizer, request.Sampling.Stop)) { Imported = prefilled },
+            cancellationToken);
+    }
+
     public void Dispose()
     {
         if (_stopping)
@@ -102,6 +139,27 @@ public sealed partial class Engine : IDisposable
         _wake.Release();
         _thread.Join();
         _wake.Dispose();
+    }
+
+    /// <summary>A prefill's events end without its output only if it failed or was cancelled: the task says so.</summary>
+    private static async Task DrainAsync(ChannelReader<GenerationEvent> events, TaskCompletionSource<PrefillOutput> result)
+    {
+        try
+        {
+            await foreach (var item in events.ReadAllAsync())
+            {
+                if (item.Finish == FinishReason.Cancelled)
+                {
+                    result.TrySetCanceled();
+                }
+            }
+        }
+        catch (EngineFailedException e)
+        {
+            result.TrySetException(e);
+        }
+
+        result.TrySetException(new InvalidOperationException("the prefill ended without a first token"));
     }
 
     private void Validate(GenerationRequest request)
@@ -164,6 +222,16 @@ public sealed partial class Engine : IDisposable
             var sequence = command.Sequence;
             if (!command.Cancel)
             {
+                if (sequence.Imported is { } imported && sequence.GeneratedCount == 0)
+                {
+                    // The first token came with the transfer: stream it now; it may already end the request.
+                    AcceptToken(sequence, imported.FirstToken);
+                    if (sequence.IsFinished)
+                    {
+                        continue;
+                    }
+                }
+
                 _scheduler.Add(sequence);
             }
             else if (!sequence.IsFinished)

@@ -72,8 +72,15 @@ public sealed class Scheduler(BlockManager blocks, EngineOptions options)
             int cached = blocks.Allocate(sequence.Table, sequence.Tokens);
             if (!sequence.WasAdmitted)
             {
-                sequence.CachedPromptTokens = cached;
+                sequence.CachedPromptTokens = sequence.Imported?.Usage.CachedPromptTokens ?? cached;
                 sequence.WasAdmitted = true;
+            }
+
+            // A prompt prefilled elsewhere counts as computed: the engine writes its rows before the step runs.
+            if (sequence.Imported is not null && !sequence.ImportWritten)
+            {
+                sequence.ImportFrom = cached;
+                cached = Math.Max(cached, sequence.PromptLength);
             }
 
             sequence.ComputedTokens = cached;

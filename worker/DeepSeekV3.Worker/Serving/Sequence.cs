@@ -62,6 +62,18 @@ public sealed class Sequence
 
     public CancellationTokenRegistration CancellationRegistration { get; set; }
 
+    /// <summary>Set for a prefill-only request: receives the cache rows and first token, then the sequence ends.</summary>
+    public TaskCompletionSource<PrefillOutput>? PrefillResult { get; init; }
+
+    /// <summary>Set for a request whose prompt was prefilled elsewhere: rows to import at admission, and its first token.</summary>
+    public PrefillOutput? Imported { get; init; }
+
+    /// <summary>The imported rows are in the cache; a later re-admission (after preemption) recomputes instead.</summary>
+    public bool ImportWritten { get; set; }
+
+    /// <summary>First position whose imported row must be written (positions before it came from the context cache).</summary>
+    public int ImportFrom { get; set; }
+
     public int Preemptions { get; set; }
 
     public Dictionary<int, int> GeneratedCounts { get; } = [];
