@@ -67,7 +67,7 @@ public sealed class OpenAiApi(ServingState state, ApiKeys keys, TimeProvider tim
         json.WriteString("owned_by", "deepseekv3-cluster");
         if (state.Engine is { } engine)
         {
-            json.WriteNumber("max_model_len", Math.Min(engine.Config.MaxPositionEmbeddings, engine.KvCacheCapacityTokens));
+            json.WriteNumber("max_model_len", engine.MaxModelLength);
         }
 
         json.WriteEndObject();

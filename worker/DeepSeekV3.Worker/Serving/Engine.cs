@@ -12,7 +12,7 @@ namespace DeepSeekV3.Worker.Serving;
 /// channel — the async edge. Everything inside (scheduler, block manager, sequences, buffers) belongs to the engine
 /// thread, so none of it is locked.
 /// </summary>
-public sealed partial class Engine : IDisposable
+public sealed partial class Engine : IGenerationService, IDisposable
 {
     private readonly Transformer _model;
     private readonly EngineOptions _options;
@@ -59,6 +59,10 @@ public sealed partial class Engine : IDisposable
     public int KvCacheCapacityTokens => _blocks.TotalBlockCount * _blocks.BlockSize;
 
     public EngineStats Stats => _stats;
+
+    EngineStats? IGenerationService.Stats => _stats;
+
+    public int MaxModelLength => Math.Min(_model.Config.MaxPositionEmbeddings, KvCacheCapacityTokens);
 
     /// <summary>
     /// Queues a request; its events arrive on the returned reader, ending with a final event. Cancelling

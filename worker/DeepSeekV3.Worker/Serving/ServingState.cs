@@ -6,18 +6,18 @@ namespace DeepSeekV3.Worker.Serving;
 /// </summary>
 public sealed class ServingState(string modelName)
 {
-    private volatile Engine? _engine;
+    private volatile IGenerationService? _engine;
     private volatile string? _loadError;
 
     public string ModelName => modelName;
 
-    public Engine? Engine => _engine;
+    public IGenerationService? Engine => _engine;
 
     public string? LoadError => _loadError;
 
     public bool IsReady => _engine is not null;
 
-    public void SetReady(Engine engine) => _engine = engine;
+    public void SetReady(IGenerationService engine) => _engine = engine;
 
     public void SetFailed(string error) => _loadError = error;
 }
