@@ -24,7 +24,9 @@ public sealed class ServeCommandTests
     }
 
     [Theory]
-    [InlineData(new[] { "--model", "/m", "--role", "router" }, "--role 'router' is not available")]
+    [InlineData(new[] { "--model", "/m", "--role", "router" }, "needs at least one --prefill and one --decode")]
+    [InlineData(new[] { "--model", "/m", "--role", "boss" }, "--role must be combined, prefill, decode or router")]
+    [InlineData(new[] { "--model", "/m", "--prefill", "a:1" }, "only --role router takes them")]
     [InlineData(new[] { "--model", "/m", "--host", "localhost" }, "--host must be an IP address")]
     [InlineData(new[] { "--model", "/m", "--kv-cache-tokens", "64", "--kv-cache-mib", "1" }, "not both")]
     [InlineData(new[] { "--port", "80" }, "--model is required")]

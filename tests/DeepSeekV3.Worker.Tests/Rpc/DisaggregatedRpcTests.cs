@@ -23,8 +23,8 @@ public sealed class DisaggregatedRpcTests : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         // A 4 KiB message budget cuts every layer's rows into many chunks.
-        _prefillServer = await StartAsync(app => new PrefillService(_prefillEngine.Engine, maxMessageBytes: 4096).Bind(new GrpcServiceBinder(app)));
-        _decodeServer = await StartAsync(app => new DecodeService(_decodeEngine.Engine).Bind(new GrpcServiceBinder(app)));
+        _prefillServer = await StartAsync(app => new PrefillService(() => _prefillEngine.Engine, maxMessageBytes: 4096).Bind(new GrpcServiceBinder(app)));
+        _decodeServer = await StartAsync(app => new DecodeService(() => _decodeEngine.Engine).Bind(new GrpcServiceBinder(app)));
         _prefill = new GrpcChannel(new Uri(_prefillServer.Urls.First()));
         _decode = new GrpcChannel(new Uri(_decodeServer.Urls.First()));
     }

@@ -15,22 +15,26 @@ public sealed class OpenAiApi(ServingState state, ApiKeys keys, TimeProvider tim
 {
     private readonly long _startedAt = time.GetUtcNow().ToUnixTimeSeconds();
 
-    public void Map(IEndpointRouteBuilder routes)
+    /// <summary>Maps /health, and with <paramref name="completions"/> the OpenAI endpoints (the prefill and decode roles have none).</summary>
+    public void Map(IEndpointRouteBuilder routes, bool completions = true)
     {
         routes.MapGet("/health", HealthAsync);
-        routes.MapGet("/v1/models", ModelsAsync);
-        routes.MapPost("/v1/chat/completions", context => CompleteAsync(context, CompletionKind.Chat));
-        routes.MapPost("/v1/completions", context => CompleteAsync(context, CompletionKind.Text));
+        if (completions)
+        {
+            routes.MapGet("/v1/models", ModelsAsync);
+            routes.MapPost("/v1/chat/completions", context => CompleteAsync(context, CompletionKind.Chat));
+            routes.MapPost("/v1/completions", context => CompleteAsync(context, CompletionKind.Text));
+        }
     }
 
     private async Task HealthAsync(HttpContext context)
     {
         context.Response.ContentType = "application/json";
         var engine = state.Engine;
-        context.Response.StatusCode = engine is null ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        context.Response.StatusCode = engine is null || state.Draining ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
         await using var json = new Utf8JsonWriter(context.Response.Body);
         json.WriteStartObject();
-        json.WriteString("status", engine is not null ? "ok" : state.LoadError is null ? "loading" : "failed");
+        json.WriteString("status", state.Draining ? "draining" : engine is not null ? "ok" : state.LoadError is null ? "loading" : "failed");
         if (state.LoadError is { } error)
         {
             json.WriteString("error", error);
@@ -83,11 +87,11 @@ public sealed class OpenAiApi(ServingState state, ApiKeys keys, TimeProvider tim
             return;
         }
 
-        if (state.Engine is not { } engine)
+        if (state.Engine is not { } engine || state.Draining)
         {
             context.Response.Headers.RetryAfter = "5";
             await OpenAiError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "service_unavailable",
-                "the model is still loading; retry shortly");
+                state.Draining ? "this server is draining; retry on another" : "the model is still loading; retry shortly");
             return;
         }
 

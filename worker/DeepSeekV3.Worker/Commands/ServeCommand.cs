@@ -3,14 +3,15 @@ using DeepSeekV3.Worker.Serving;
 namespace DeepSeekV3.Worker.Commands;
 
 /// <summary>
-/// <c>dsv3 serve --role combined --model DIR [--port 8000] [--host 127.0.0.1] [--served-model-name NAME]
+/// <c>dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051]
+/// [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME]
 /// [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N]
 /// [--no-prefix-cache] [--no-preload] [--threads N]</c>: a single-box OpenAI-compatible server.
 /// </summary>
 public static class ServeCommand
 {
     public const string Usage =
-        "dsv3 serve --role combined --model DIR [--port 8000] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N]";
+        "dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051] [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N]";
 
     public static int Run(IReadOnlyList<string> arguments)
     {
@@ -23,10 +24,25 @@ public static class ServeCommand
     public static ServeOptions Parse(IReadOnlyList<string> arguments)
     {
         var args = new CommandLineArguments(arguments, new HashSet<string> { "no-prefix-cache", "no-preload" });
-        string role = args.Optional("role") ?? "combined";
-        if (role != "combined")
+        string roleText = args.Optional("role") ?? "combined";
+        var role = roleText switch
         {
-            throw new UsageException($"--role '{role}' is not available: this build serves --role combined (one process)");
+            "combined" => WorkerRole.Combined,
+            "prefill" => WorkerRole.Prefill,
+            "decode" => WorkerRole.Decode,
+            "router" => WorkerRole.Router,
+            _ => throw new UsageException($"--role must be combined, prefill, decode or router, not '{roleText}'"),
+        };
+        var prefillWorkers = args.All("prefill");
+        var decodeWorkers = args.All("decode");
+        if (role == WorkerRole.Router && (prefillWorkers.Count == 0 || decodeWorkers.Count == 0))
+        {
+            throw new UsageException("--role router needs at least one --prefill and one --decode worker address");
+        }
+
+        if (role != WorkerRole.Router && (prefillWorkers.Count > 0 || decodeWorkers.Count > 0))
+        {
+            throw new UsageException("--prefill and --decode name the router's workers; only --role router takes them");
         }
 
         var engine = new EngineOptions
@@ -47,6 +63,10 @@ public static class ServeCommand
         var options = new ServeOptions
         {
             ModelDirectory = args.Required("model"),
+            Role = role,
+            GrpcPort = args.Number("grpc-port", 50051, 0, 65535),
+            PrefillWorkers = prefillWorkers,
+            DecodeWorkers = decodeWorkers,
             Host = args.Optional("host") ?? "127.0.0.1",
             Port = args.Number("port", 8000, 0, 65535),
             ServedModelName = args.Optional("served-model-name"),

@@ -11,7 +11,7 @@ namespace DeepSeekV3.Worker.Rpc;
 /// checks that every chunk is intact and every position of every layer arrived — an incomplete or corrupted transfer
 /// is refused (DATA_LOSS) and never decoded from — then generates the rest and streams the tokens back.
 /// </summary>
-public sealed class DecodeService(Engine engine)
+public sealed class DecodeService(Func<Engine?> engine)
 {
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
 
@@ -35,7 +35,8 @@ public sealed class DecodeService(Engine engine)
             System.Threading.Channels.ChannelReader<GenerationEvent> events;
             try
             {
-                events = engine.SubmitPrefilled(request, prefilled, cancellation.Token);
+                events = (engine() ?? throw new RpcException(StatusCode.Unavailable, "the model is loading or the worker is draining"))
+                    .SubmitPrefilled(request, prefilled, cancellation.Token);
             }
             catch (InvalidRequestException e)
             {

@@ -9,7 +9,7 @@ namespace DeepSeekV3.Worker.Rpc;
 /// deepseekv3.v1.Prefill on the prefill role: runs the prompt through this worker's engine (and its context cache),
 /// then streams every layer's cache rows in CRC-checked chunks below the message limit, and the first token last.
 /// </summary>
-public sealed class PrefillService(Engine engine, int maxMessageBytes = 1 << 20)
+public sealed class PrefillService(Func<Engine?> engine, int maxMessageBytes = 1 << 20)
 {
     public void Bind(GrpcServiceBinder binder) => binder.ServerStreaming(WorkerMethods.Prefill, PrefillAsync);
 
@@ -18,7 +18,7 @@ public sealed class PrefillService(Engine engine, int maxMessageBytes = 1 << 20)
         PrefillOutput output;
         try
         {
-            output = await engine.PrefillAsync(
+            output = await (engine() ?? throw new RpcException(StatusCode.Unavailable, "the model is loading or the worker is draining")).PrefillAsync(
                 new GenerationRequest(request.RequestId, [.. request.PromptTokenIds], ProtoMapping.FromProto(request.Sampling ?? new Protos.V1.SamplingParams())),
                 context.CancellationToken);
         }

@@ -49,6 +49,9 @@ public sealed class BlockManager
 
     public int TotalBlockCount => _refCount.Length;
 
+    /// <summary>Hashes of the cached prefix blocks (at most <paramref name="max"/>): what this worker can serve from cache.</summary>
+    public ulong[] CachedPrefixHashes(int max) => [.. _blockByHash.Keys.Take(max)];
+
     /// <summary>Fraction of blocks referenced by running sequences (cached-but-free blocks count as free).</summary>
     public double Usage => 1.0 - (FreeBlockCount / (double)TotalBlockCount);
 
@@ -64,7 +67,7 @@ public sealed class BlockManager
         ulong hash = 0;
         for (int b = 0; b < cached; b++)
         {
-            hash = ChainHash(hash, tokens.Slice(b * BlockSize, BlockSize));
+            hash = PrefixHash.Chain(hash, tokens.Slice(b * BlockSize, BlockSize));
             reclaimed += _refCount[_blockByHash[hash]] == 0 ? 1 : 0;
         }
 
@@ -93,7 +96,7 @@ public sealed class BlockManager
         ulong hash = 0;
         for (int b = 0; b < cachedBlocks; b++)
         {
-            hash = ChainHash(hash, tokens.Slice(b * BlockSize, BlockSize));
+            hash = PrefixHash.Chain(hash, tokens.Slice(b * BlockSize, BlockSize));
             int block = _blockByHash[hash];
             if (_refCount[block]++ == 0)
             {
@@ -143,7 +146,7 @@ public sealed class BlockManager
         for (int b = 0; b < fullBlocks; b++)
         {
             var blockTokens = tokens.Slice(b * BlockSize, BlockSize);
-            hash = ChainHash(hash, blockTokens);
+            hash = PrefixHash.Chain(hash, blockTokens);
             int block = table[b];
             if (_hashed[block])
             {
@@ -196,7 +199,7 @@ public sealed class BlockManager
         for (int b = 0; b < candidates; b++)
         {
             var blockTokens = tokens.Slice(b * BlockSize, BlockSize);
-            hash = ChainHash(hash, blockTokens);
+            hash = PrefixHash.Chain(hash, blockTokens);
             if (!_blockByHash.TryGetValue(hash, out int block) || !blockTokens.SequenceEqual(_tokens[block]))
             {
                 return b;
@@ -218,18 +221,5 @@ public sealed class BlockManager
 
         _refCount[block] = 1;
         return block;
-    }
-
-    /// <summary>FNV-1a over the previous hash and the block's token ids: the chain makes a hash name a whole prefix.</summary>
-    private static ulong ChainHash(ulong previous, ReadOnlySpan<int> tokens)
-    {
-        ulong hash = 14695981039346656037UL ^ previous;
-        foreach (int token in tokens)
-        {
-            hash = (hash ^ (uint)token) * 1099511628211UL;
-            hash = (hash ^ (hash >> 29)) * 1099511628211UL;
-        }
-
-        return hash;
     }
 }

@@ -246,5 +246,8 @@ public sealed partial class Engine : IGenerationService, IDisposable
     }
 
     private EngineStats Snapshot() => new(_scheduler.RunningCount, _scheduler.WaitingCount + _commands.Count,
-        _blocks.FreeBlockCount, _blocks.TotalBlockCount, _blocks.BlockSize, _scheduler.PreemptionCount);
+        _blocks.FreeBlockCount, _blocks.TotalBlockCount, _blocks.BlockSize, _scheduler.PreemptionCount)
+    {
+        CachedPrefixHashes = _blocks.CachedPrefixHashes(4096),
+    };
 }

@@ -4,6 +4,12 @@ namespace DeepSeekV3.Worker.Serving;
 public sealed record ServeOptions
 {
     public required string ModelDirectory { get; init; }
+    public WorkerRole Role { get; init; } = WorkerRole.Combined;
+    /// <summary>gRPC (HTTP/2) port of the prefill, decode and combined roles.</summary>
+    public int GrpcPort { get; init; } = 50051;
+    /// <summary>The router's workers, as host:port of their gRPC ports (a headless Service's pod DNS names on Kubernetes).</summary>
+    public IReadOnlyList<string> PrefillWorkers { get; init; } = [];
+    public IReadOnlyList<string> DecodeWorkers { get; init; } = [];
     public string Host { get; init; } = "127.0.0.1";
     public int Port { get; init; } = 8000;
     public string? ServedModelName { get; init; }

@@ -1,34 +1,65 @@
 using System.Net;
+using DeepSeekV3.Inference.Model;
+using DeepSeekV3.Inference.Tokenization;
+using DeepSeekV3.Wire.Grpc;
+using DeepSeekV3.Wire.Metrics;
 using DeepSeekV3.Worker.Api;
+using DeepSeekV3.Worker.Routing;
+using DeepSeekV3.Worker.Rpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DeepSeekV3.Worker.Serving;
 
 /// <summary>
-/// Builds the <c>dsv3 serve</c> web application: Kestrel on the given address, the OpenAI API, and a background
-/// model load — the server answers (health 503, requests 503 with Retry-After) while loading and reports ready
-/// only once the model is loaded.
+/// Builds the <c>dsv3 serve</c> web application for a role. Every role serves HTTP on the port (health, /metrics; the
+/// OpenAI API on the combined and router roles); the prefill, decode and combined roles also serve gRPC (HTTP/2) on
+/// the gRPC port: their worker service, Control and grpc.health.v1. Workers load the model in the background and
+/// report ready only once it is loaded; the router loads only config.json and the tokenizer. Stopping (SIGTERM)
+/// drains first: no new requests, in-flight ones finish (at most 30 s).
 /// </summary>
 public static partial class ServerHost
 {
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+
+    // The endpoint label takes only these values, so its cardinality is fixed.
+    private static readonly HashSet<string> RequestEndpoints = ["/v1/chat/completions", "/v1/completions", "/v1/models"];
+
     public static WebApplication Build(ServeOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(options.Host), options.Port));
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning); // no line per request
+        var address = IPAddress.Parse(options.Host);
+        bool servesGrpc = options.Role != WorkerRole.Router;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(address, options.Port);
+            if (servesGrpc)
+            {
+                kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
+                kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
+                kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            }
+        });
         var app = builder.Build();
 
         var state = new ServingState(options.ModelName);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("dsv3.serve");
         var metrics = new Metrics.Dsv3Metrics();
         metrics.ObserveEngine(() => state.Engine?.Stats);
-        var processMeter = Wire.Metrics.ProcessMetrics.Create();
-        var exporter = new Wire.Metrics.PrometheusExporter([metrics.Meter, processMeter]);
+        var grpcMetrics = new GrpcMetrics();
+        var processMeter = ProcessMetrics.Create();
+        var exporter = new PrometheusExporter([metrics.Meter, grpcMetrics.Meter, processMeter]);
         var loader = new ModelLoader(options, logger, metrics);
+        var health = new HealthService();
+        health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing);
+        RemoteGenerationService? router = null;
+
         app.Use(async (context, next) =>
         {
             await next(context);
@@ -39,28 +70,88 @@ public static partial class ServerHost
             }
         });
         app.MapGet("/metrics", exporter.HandleAsync);
-        new OpenAiApi(state, new ApiKeys(options.ApiKeys), TimeProvider.System).Map(app);
+        new OpenAiApi(state, new ApiKeys(options.ApiKeys), TimeProvider.System)
+            .Map(app, completions: options.Role is WorkerRole.Combined or WorkerRole.Router);
+        if (servesGrpc)
+        {
+            var binder = new GrpcServiceBinder(app, new GrpcServerOptions { MaxReceiveMessageSize = 64 * 1024 * 1024, Metrics = grpcMetrics });
+            Engine? LocalEngine() => state.Draining ? null : state.Engine as Engine;
+            if (options.Role is WorkerRole.Prefill or WorkerRole.Combined)
+            {
+                new PrefillService(LocalEngine).Bind(binder);
+            }
 
-        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => LoadModel(loader, state, logger)));
+            if (options.Role is WorkerRole.Decode or WorkerRole.Combined)
+            {
+                new DecodeService(LocalEngine).Bind(binder);
+            }
+
+            new ControlService(state, options.Role, health, TimeProvider.System).Bind(binder);
+            health.Bind(app);
+        }
+
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(() =>
+        {
+            if (options.Role == WorkerRole.Router)
+            {
+                router = StartRouter(options, state, logger);
+            }
+            else if (LoadModel(loader, state, logger))
+            {
+                health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+            }
+        }));
+        app.Lifetime.ApplicationStopping.Register(() => Drain(state, health));
         // Stop the engine only after Kestrel has drained its requests.
         app.Lifetime.ApplicationStopped.Register(() =>
         {
+            router?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             loader.Dispose();
             exporter.Dispose();
             metrics.Dispose();
+            grpcMetrics.Dispose();
             processMeter.Dispose();
         });
         return app;
     }
 
-    // The endpoint label takes only these values, so its cardinality is fixed.
-    private static readonly HashSet<string> RequestEndpoints = ["/v1/chat/completions", "/v1/completions", "/v1/models"];
+    /// <summary>Refuses new work and waits (bounded) for in-flight requests to finish.</summary>
+    private static void Drain(ServingState state, HealthService health)
+    {
+        state.Draining = true;
+        health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing);
+        var deadline = DateTime.UtcNow + DrainTimeout;
+        while (state.Engine?.Stats is { } stats && stats.Running + stats.Waiting > 0 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+        }
+    }
 
-    private static void LoadModel(ModelLoader loader, ServingState state, ILogger logger)
+    private static RemoteGenerationService? StartRouter(ServeOptions options, ServingState state, ILogger logger)
+    {
+        try
+        {
+            var config = ModelConfig.Load(options.ModelDirectory);
+            var tokenizer = File.Exists(Path.Combine(options.ModelDirectory, "tokenizer.json")) ? Tokenizer.Load(options.ModelDirectory) : null;
+            var router = new RemoteGenerationService(config, tokenizer, options.PrefillWorkers, options.DecodeWorkers);
+            state.SetReady(router);
+            LogRouterReady(logger, options.PrefillWorkers.Count, options.DecodeWorkers.Count);
+            return router;
+        }
+        catch (Inference.Checkpoints.CheckpointException e)
+        {
+            state.SetFailed(e.Message);
+            LogLoadFailed(logger, e.Message);
+            return null;
+        }
+    }
+
+    private static bool LoadModel(ModelLoader loader, ServingState state, ILogger logger)
     {
         try
         {
             state.SetReady(loader.Load());
+            return true;
         }
         catch (Inference.Checkpoints.CheckpointException e)
         {
@@ -72,8 +163,13 @@ public static partial class ServerHost
             state.SetFailed(e.Message);
             LogLoadFailed(logger, e.Message);
         }
+
+        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "the model could not be loaded: {Reason}")]
     private static partial void LogLoadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "router ready: {Prefill} prefill and {Decode} decode workers")]
+    private static partial void LogRouterReady(ILogger logger, int prefill, int decode);
 }

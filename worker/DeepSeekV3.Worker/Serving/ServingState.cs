@@ -17,6 +17,9 @@ public sealed class ServingState(string modelName)
 
     public bool IsReady => _engine is not null;
 
+    /// <summary>Told to drain: no new requests; in-flight ones finish.</summary>
+    public bool Draining { get; set; }
+
     public void SetReady(IGenerationService engine) => _engine = engine;
 
     public void SetFailed(string error) => _loadError = error;

@@ -1,0 +1,173 @@
+using System.Threading.Channels;
+using DeepSeekV3.Inference.Model;
+using DeepSeekV3.Inference.Tokenization;
+using DeepSeekV3.Protos.V1;
+using DeepSeekV3.Wire.Grpc;
+using DeepSeekV3.Wire.Services;
+using DeepSeekV3.Worker.Rpc;
+using DeepSeekV3.Worker.Serving;
+
+namespace DeepSeekV3.Worker.Routing;
+
+/// <summary>
+/// The router's generation service: each request goes to a prefill worker and a decode worker chosen by
+/// <see cref="RouterPolicy"/> from load reports refreshed in the background, its KV cache relayed between them
+/// (<see cref="DisaggregatedClient"/>), its tokens streamed back. A pair that fails before the first token reaches the
+/// client is replaced (at most <see cref="MaxAttempts"/> tries); after that the stream ends with a clear error.
+/// </summary>
+public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposable
+{
+    public const int MaxAttempts = 3;
+
+    private readonly Dictionary<string, GrpcChannel> _channels = [];
+    private readonly IReadOnlyList<string> _prefill;
+    private readonly IReadOnlyList<string> _decode;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _refresher;
+    private volatile IReadOnlyDictionary<string, WorkerSnapshot> _snapshots = new Dictionary<string, WorkerSnapshot>();
+
+    public RemoteGenerationService(ModelConfig config, Tokenizer? tokenizer, IReadOnlyList<string> prefill, IReadOnlyList<string> decode)
+    {
+        Tokenizer = tokenizer;
+        MaxModelLength = config.MaxPositionEmbeddings;
+        _prefill = prefill;
+        _decode = decode;
+        foreach (string address in prefill.Concat(decode).Distinct())
+        {
+            _channels[address] = new GrpcChannel(new Uri(address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address));
+        }
+
+        _refresher = RefreshLoopAsync(_stopping.Token);
+    }
+
+    public Tokenizer? Tokenizer { get; }
+
+    public int MaxModelLength { get; }
+
+    public EngineStats? Stats => null;
+
+    /// <summary>True once at least one prefill and one decode worker answered.</summary>
+    public bool HasWorkers => _prefill.Any(a => _snapshots.GetValueOrDefault(a)?.Healthy == true)
+        && _decode.Any(a => _snapshots.GetValueOrDefault(a)?.Healthy == true);
+
+    public ChannelReader<GenerationEvent> Submit(GenerationRequest request, CancellationToken cancellationToken = default)
+    {
+        if (request.PromptTokens.Length == 0)
+        {
+            throw new InvalidRequestException("prompt", "the prompt is empty");
+        }
+
+        if (request.PromptTokens.Length + request.Sampling.MaxTokens > MaxModelLength)
+        {
+            throw new InvalidRequestException("max_tokens",
+                $"This model's maximum context length is {MaxModelLength} tokens. However, you requested {request.PromptTokens.Length + request.Sampling.MaxTokens} tokens ({request.PromptTokens.Length} in the prompt, {request.Sampling.MaxTokens} in the completion). Please reduce the prompt or max_tokens.");
+        }
+
+        if (!HasWorkers)
+        {
+            throw new EngineOverloadedException("no healthy prefill and decode workers");
+        }
+
+        var channel = Channel.CreateUnbounded<GenerationEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        _ = RunAsync(request, channel.Writer, cancellationToken);
+        return channel.Reader;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _refresher;
+        foreach (var channel in _channels.Values)
+        {
+            channel.Dispose();
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task RunAsync(GenerationRequest request, ChannelWriter<GenerationEvent> events, CancellationToken cancellationToken)
+    {
+        var tried = new HashSet<string>(StringComparer.Ordinal);
+        var header = new DecodeHeader { RequestId = request.RequestId, Sampling = ProtoMapping.ToProto(request.Sampling) };
+        header.PromptTokenIds.AddRange(request.PromptTokens);
+        for (int attempt = 1; ; attempt++)
+        {
+            var snapshots = _snapshots.Values.ToArray();
+            var prefill = RouterPolicy.ChoosePrefill([.. snapshots.Where(s => _prefill.Contains(s.Address))], request.PromptTokens, tried);
+            var decode = RouterPolicy.ChooseDecode([.. snapshots.Where(s => _decode.Contains(s.Address))], tried);
+            if (prefill is null || decode is null)
+            {
+                events.TryComplete(new EngineFailedException("no healthy prefill and decode workers left to try"));
+                return;
+            }
+
+            bool streamed = false;
+            try
+            {
+                await foreach (var output in DisaggregatedClient.GenerateAsync(_channels[prefill.Address], _channels[decode.Address], header, cancellationToken))
+                {
+                    streamed = true;
+                    events.TryWrite(output.PayloadCase == DecodeOutput.PayloadOneofCase.Token
+                        ? new GenerationEvent(output.Token.Text, ProtoMapping.FromProto(output.Token), null, null)
+                        : new GenerationEvent(output.Finish.Text, null, FromProto(output.Finish.Reason), ProtoMapping.FromProto(output.Finish.Usage)));
+                }
+
+                events.TryComplete();
+                return;
+            }
+            catch (RpcException) when (cancellationToken.IsCancellationRequested)
+            {
+                events.TryComplete();
+                return;
+            }
+            catch (RpcException e) when (!streamed && attempt < MaxAttempts && e.StatusCode is not StatusCode.InvalidArgument)
+            {
+                // Nothing reached the client yet: try another pair.
+                tried.Add(prefill.Address);
+                tried.Add(decode.Address);
+            }
+            catch (RpcException e)
+            {
+                events.TryComplete(new EngineFailedException($"generation failed on {prefill.Address} → {decode.Address}: {e.Status.Detail}", e));
+                return;
+            }
+        }
+    }
+
+    private async Task RefreshLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var reports = await Task.WhenAll(_channels.Select(async pair =>
+            {
+                try
+                {
+                    var report = await pair.Value.UnaryAsync(WorkerMethods.Load, new LoadRequest(),
+                        new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(1), CancellationToken: cancellationToken));
+                    return new WorkerSnapshot(pair.Key, !report.Draining, report.RunningRequests, report.WaitingRequests,
+                        report.KvBlocksFree, report.KvBlockSizeTokens, report.CachedPrefixHashes.ToHashSet());
+                }
+                catch (RpcException)
+                {
+                    return new WorkerSnapshot(pair.Key, false, 0, 0, 0, 0, new HashSet<ulong>());
+                }
+            }));
+            _snapshots = reports.ToDictionary(r => r.Address);
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static FinishReason FromProto(Finish.Types.Reason reason) => reason switch
+    {
+        Finish.Types.Reason.Stop => FinishReason.Stop,
+        Finish.Types.Reason.Length => FinishReason.Length,
+        _ => FinishReason.Cancelled,
+    };
+}

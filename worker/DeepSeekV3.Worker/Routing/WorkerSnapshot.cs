@@ -1,0 +1,8 @@
+namespace DeepSeekV3.Worker.Routing;
+
+/// <summary>What the router last learned about one worker (from its Control.Load report).</summary>
+public sealed record WorkerSnapshot(string Address, bool Healthy, int Running, int Waiting, int FreeBlocks, int BlockSizeTokens,
+    IReadOnlySet<ulong> CachedPrefixHashes)
+{
+    public int Load => Running + Waiting;
+}
