@@ -40,7 +40,7 @@ public sealed class AccessApiTests
     {
         string empty = Path.Combine(Path.GetTempPath(), "dsv3-empty-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(empty);
-        var app = ServerHost.Build(new ServeOptions { ModelDirectory = empty, Port = 0 });
+        var app = ServerHost.Build(new ServeOptions { ModelDirectory = empty, Port = 0, GrpcPort = 0 });
         await app.StartAsync();
         try
         {

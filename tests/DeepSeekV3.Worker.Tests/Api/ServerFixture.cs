@@ -25,6 +25,7 @@ internal sealed class ServerFixture : IAsyncDisposable
         {
             ModelDirectory = modelDirectory,
             Port = 0,
+            GrpcPort = 0,
             ServedModelName = servedModelName,
             ApiKeys = apiKeys ?? [],
             Engine = engine ?? new EngineOptions { KvCacheTokens = 2048 },

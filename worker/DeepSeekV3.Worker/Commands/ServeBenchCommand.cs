@@ -49,6 +49,7 @@ public static class ServeBenchCommand
         {
             ModelDirectory = model,
             Port = 0,
+            GrpcPort = 0,
             Engine = new EngineOptions { KvCacheTokens = Math.Max(16384, concurrency * (promptTokens + outputTokens + 32)), MaxRunningSequences = Math.Max(64, concurrency) },
         });
         app.StartAsync().GetAwaiter().GetResult();
