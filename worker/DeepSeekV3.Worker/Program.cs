@@ -16,9 +16,28 @@ public static class Program
           {GrpcBenchCommand.Usage}
           {DemoCommand.Usage}
           {ServeCommand.Usage}
+          {UpCommand.Usage}
         """;
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>dsv3 up runs until Ctrl-C or SIGTERM, which stop the children cleanly.</summary>
+    private static int RunUp(string[] arguments, TextWriter output)
+    {
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            });
+        return UpCommand.Run(arguments, output, stop.Token);
+    }
 
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
@@ -39,6 +58,7 @@ public static class Program
                 "bench" => BenchCommand.Run(rest, output),
                 "demo" => DemoCommand.Run(rest, output),
                 "serve" => ServeCommand.Run(rest),
+                "up" => RunUp(rest, output),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -121,6 +121,9 @@ public sealed class ClientCall<TRequest, TResponse> : IDisposable
         Finish(status);
     }
 
+    /// <summary>Cancels the call (RST_STREAM); readers and writers see CANCELLED. Safe from any thread.</summary>
+    public void Cancel() => _cancellation.Cancel();
+
     public void Dispose()
     {
         if (_status is null)

@@ -115,20 +115,28 @@ public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposab
                 events.TryComplete();
                 return;
             }
-            catch (RpcException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (cancellationToken.IsCancellationRequested && e is RpcException or PrefillFailedException)
             {
-                events.TryComplete();
+                events.TryComplete(); // the client went away
                 return;
+            }
+            catch (PrefillFailedException e) when (!streamed && attempt < MaxAttempts && e.Status.Code is not StatusCode.InvalidArgument)
+            {
+                // Nothing reached the client yet: try again without the worker that failed.
+                tried.Add(prefill.Address);
             }
             catch (RpcException e) when (!streamed && attempt < MaxAttempts && e.StatusCode is not StatusCode.InvalidArgument)
             {
-                // Nothing reached the client yet: try another pair.
-                tried.Add(prefill.Address);
                 tried.Add(decode.Address);
+            }
+            catch (PrefillFailedException e)
+            {
+                events.TryComplete(new EngineFailedException($"generation failed on prefill worker {prefill.Address}: {e.Status.Detail}", e));
+                return;
             }
             catch (RpcException e)
             {
-                events.TryComplete(new EngineFailedException($"generation failed on {prefill.Address} → {decode.Address}: {e.Status.Detail}", e));
+                events.TryComplete(new EngineFailedException($"generation failed on decode worker {decode.Address}: {e.Status.Detail}", e));
                 return;
             }
         }

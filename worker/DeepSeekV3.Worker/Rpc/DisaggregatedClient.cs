@@ -8,6 +8,8 @@ namespace DeepSeekV3.Worker.Rpc;
 /// One request across a prefill and a decode worker, as the router runs it: the decode call is opened with the request
 /// header, every message of the prefill stream (KV chunks as they are produced, then the first token) is relayed into
 /// it as it arrives, so the transfer overlaps the prefill; the decode worker's tokens stream back to the caller.
+/// A failure of the decode side surfaces as <see cref="RpcException"/>; of the prefill side as
+/// <see cref="PrefillFailedException"/>, after the decode call is cancelled — so the caller knows which worker failed.
 /// </summary>
 public static class DisaggregatedClient
 {
@@ -19,24 +21,48 @@ public static class DisaggregatedClient
         using var call = decode.Start(WorkerMethods.Generate, new CallOptions(CancellationToken: cancellationToken));
         await call.WriteAsync(new DecodeInput { Header = header });
         var relay = RelayAsync(prefill, prefillRequest, call, cancellationToken);
-        await foreach (var output in call.ReadAllAsync())
+        await using var outputs = call.ReadAllAsync().GetAsyncEnumerator(cancellationToken);
+        while (true)
         {
-            yield return output;
-        }
+            bool more;
+            try
+            {
+                more = await outputs.MoveNextAsync();
+            }
+            catch (RpcException) when (relay is { IsCompleted: true, Result: { } prefillError })
+            {
+                throw new PrefillFailedException(prefillError);
+            }
 
-        await relay;
+            if (!more)
+            {
+                break;
+            }
+
+            yield return outputs.Current;
+        }
     }
 
-    private static async Task RelayAsync(GrpcChannel prefill, PrefillRequest request, ClientCall<DecodeInput, DecodeOutput> decode,
+    /// <summary>Relays the prefill stream; on failure cancels the decode call and returns the prefill's error.</summary>
+    private static async Task<RpcException?> RelayAsync(GrpcChannel prefill, PrefillRequest request, ClientCall<DecodeInput, DecodeOutput> decode,
         CancellationToken cancellationToken)
     {
-        await foreach (var chunk in prefill.ServerStreamingAsync(WorkerMethods.Prefill, request, new CallOptions(CancellationToken: cancellationToken)))
+        try
         {
-            await decode.WriteAsync(chunk.PayloadCase == PrefillChunk.PayloadOneofCase.Kv
-                ? new DecodeInput { Kv = chunk.Kv }
-                : new DecodeInput { FirstToken = chunk.FirstToken });
-        }
+            await foreach (var chunk in prefill.ServerStreamingAsync(WorkerMethods.Prefill, request, new CallOptions(CancellationToken: cancellationToken)))
+            {
+                await decode.WriteAsync(chunk.PayloadCase == PrefillChunk.PayloadOneofCase.Kv
+                    ? new DecodeInput { Kv = chunk.Kv }
+                    : new DecodeInput { FirstToken = chunk.FirstToken });
+            }
 
-        await decode.CompleteRequestsAsync();
+            await decode.CompleteRequestsAsync();
+            return null;
+        }
+        catch (RpcException e)
+        {
+            decode.Cancel();
+            return e;
+        }
     }
 }
