@@ -51,6 +51,25 @@ public sealed partial class LocalClusterTests
         Assert.Equal(prompt.Greedy, after); // the surviving worker keeps serving
     }
 
+    [Fact]
+    public async Task Up_DecodeWorkerDrainedUnderLoad_LosesNoRequest()
+    {
+        await using var cluster = await UpProcess.StartAsync(["--decode", "2"]);
+        var prompt = GoldenData.Prompts("tiny-bf16")[3];
+
+        var requests = Enumerable.Range(0, 6).Select(_ => cluster.StreamAsync(prompt.Tokens, 25)).ToArray();
+        await Task.Delay(200);
+        using var decode0 = new DeepSeekV3.Wire.Grpc.GrpcChannel(new Uri($"http://127.0.0.1:{cluster.GrpcPorts[1]}"));
+        var drained = await decode0.UnaryAsync(DeepSeekV3.Wire.Services.WorkerMethods.Drain, new DeepSeekV3.Protos.V1.DrainRequest { Wait = true },
+            new DeepSeekV3.Wire.Grpc.CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60)));
+        var outcomes = await Task.WhenAll(requests);
+        var after = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => cluster.GreedyTokensAsync(prompt.Tokens, 9)));
+
+        Assert.True(drained.Drained);
+        Assert.All(outcomes, o => Assert.True(o is { Completed: true, Tokens: 25, Error: false }, $"tokens {o.Tokens}, error {o.Error}"));
+        Assert.All(after, tokens => Assert.Equal(prompt.Greedy, tokens)); // new work goes to decode-1
+    }
+
     private static bool IsAlive(int pid)
     {
         try
@@ -70,12 +89,16 @@ public sealed partial class LocalClusterTests
         private readonly Process _process;
         private readonly HttpClient _client;
 
-        private UpProcess(Process process, int port, List<int> children)
+        private UpProcess(Process process, int port, List<int> children, List<int> grpcPorts)
         {
             _process = process;
             _client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
             ChildPids = children;
+            GrpcPorts = grpcPorts;
         }
+
+        /// <summary>The workers' gRPC ports, in start order (prefill-0, decode-0, ...).</summary>
+        public List<int> GrpcPorts { get; }
 
         /// <summary>prefill-0, decode-0[, decode-1], router — in start order.</summary>
         public List<int> ChildPids { get; }
@@ -91,17 +114,22 @@ public sealed partial class LocalClusterTests
                 RedirectStandardError = true,
             })!;
             var children = new List<int>();
+            var grpcPorts = new List<int>();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
             while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
             {
                 if (StartedLine().Match(line) is { Success: true } started)
                 {
                     children.Add(int.Parse(started.Groups[1].Value, CultureInfo.InvariantCulture));
+                    if (started.Groups[2].Success)
+                    {
+                        grpcPorts.Add(int.Parse(started.Groups[2].Value, CultureInfo.InvariantCulture));
+                    }
                 }
 
                 if (line.StartsWith("ready: OpenAI API", StringComparison.Ordinal))
                 {
-                    return new UpProcess(process, port, children);
+                    return new UpProcess(process, port, children, grpcPorts);
                 }
             }
 
@@ -161,7 +189,7 @@ public sealed partial class LocalClusterTests
             return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response.IsSuccessStatusCode);
         }
 
-        [GeneratedRegex(@"^started \S+ \(pid (\d+)")]
+        [GeneratedRegex(@"^started \S+ \(pid (\d+)(?:, http \d+, grpc (\d+))?")]
         private static partial Regex StartedLine();
     }
 }

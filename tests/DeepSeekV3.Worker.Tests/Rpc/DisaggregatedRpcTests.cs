@@ -23,8 +23,16 @@ public sealed class DisaggregatedRpcTests : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         // A 4 KiB message budget cuts every layer's rows into many chunks.
-        _prefillServer = await StartAsync(app => new PrefillService(() => _prefillEngine.Engine, maxMessageBytes: 4096).Bind(new GrpcServiceBinder(app)));
-        _decodeServer = await StartAsync(app => new DecodeService(() => _decodeEngine.Engine).Bind(new GrpcServiceBinder(app)));
+        _prefillServer = await StartAsync(app =>
+        {
+            new PrefillService(() => _prefillEngine.Engine, maxMessageBytes: 4096).Bind(new GrpcServiceBinder(app));
+            Control(_prefillEngine.Engine, WorkerRole.Prefill).Bind(new GrpcServiceBinder(app));
+        });
+        _decodeServer = await StartAsync(app =>
+        {
+            new DecodeService(() => _decodeEngine.Engine).Bind(new GrpcServiceBinder(app));
+            Control(_decodeEngine.Engine, WorkerRole.Decode).Bind(new GrpcServiceBinder(app));
+        });
         _prefill = new GrpcChannel(new Uri(_prefillServer.Urls.First()));
         _decode = new GrpcChannel(new Uri(_decodeServer.Urls.First()));
     }
@@ -70,6 +78,31 @@ public sealed class DisaggregatedRpcTests : IAsyncLifetime, IDisposable
             Assert.Equal(Finish.Types.Reason.Length, finish!.Reason);
             Assert.Equal(9, finish.Usage.CompletionTokens);
         }
+    }
+
+    [Fact]
+    public async Task Router_WorkersGivenByDnsName_ServeGoldenTokens()
+    {
+        var config = DeepSeekV3.Inference.Model.ModelConfig.Load(GoldenData.Directory("tiny-bf16"));
+        await using var router = new DeepSeekV3.Worker.Routing.RemoteGenerationService(config, null,
+            [$"localhost:{new Uri(_prefillServer.Urls.First()).Port}"], [$"localhost:{new Uri(_decodeServer.Urls.First()).Port}"]);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (!router.HasWorkers)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+
+        var (tokens, greedy) = GoldenData.Prompts("tiny-bf16")[0];
+        var generated = new List<int>();
+        await foreach (var item in router.Submit(new GenerationRequest("dns", tokens, EngineFixture.Greedy(9))).ReadAllAsync(timeout.Token))
+        {
+            if (item.Token is { } token)
+            {
+                generated.Add(token.TokenId);
+            }
+        }
+
+        Assert.Equal(greedy, generated);
     }
 
     [Fact]
@@ -134,6 +167,13 @@ public sealed class DisaggregatedRpcTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(StatusCode.DataLoss, error.StatusCode);
         Assert.Contains("incomplete KV transfer", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    private static ControlService Control(Engine engine, WorkerRole role)
+    {
+        var state = new ServingState("test");
+        state.SetReady(engine);
+        return new ControlService(state, role, new HealthService(), TimeProvider.System);
     }
 
     private static DecodeHeader Header(int[] tokens, int maxTokens)

@@ -14,14 +14,19 @@ namespace DeepSeekV3.Worker.Routing;
 /// <see cref="RouterPolicy"/> from load reports refreshed in the background, its KV cache relayed between them
 /// (<see cref="DisaggregatedClient"/>), its tokens streamed back. A pair that fails before the first token reaches the
 /// client is replaced (at most <see cref="MaxAttempts"/> tries); after that the stream ends with a clear error.
+/// Workers are given as host:port; a name that resolves to several addresses (a Kubernetes headless Service: one per
+/// pod) stands for all of them, and names are resolved again on every refresh, so pods that come and go are followed.
 /// </summary>
 public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposable
 {
     public const int MaxAttempts = 3;
 
     private readonly Dictionary<string, GrpcChannel> _channels = [];
-    private readonly IReadOnlyList<string> _prefill;
-    private readonly IReadOnlyList<string> _decode;
+    private readonly Lock _channelsLock = new();
+    private readonly IReadOnlyList<string> _prefillNames;
+    private readonly IReadOnlyList<string> _decodeNames;
+    private volatile IReadOnlySet<string> _prefill = new HashSet<string>();
+    private volatile IReadOnlySet<string> _decode = new HashSet<string>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _refresher;
     private volatile IReadOnlyDictionary<string, WorkerSnapshot> _snapshots = new Dictionary<string, WorkerSnapshot>();
@@ -30,13 +35,8 @@ public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposab
     {
         Tokenizer = tokenizer;
         MaxModelLength = config.MaxPositionEmbeddings;
-        _prefill = prefill;
-        _decode = decode;
-        foreach (string address in prefill.Concat(decode).Distinct())
-        {
-            _channels[address] = new GrpcChannel(new Uri(address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address));
-        }
-
+        _prefillNames = prefill;
+        _decodeNames = decode;
         _refresher = RefreshLoopAsync(_stopping.Token);
     }
 
@@ -77,9 +77,12 @@ public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposab
     {
         await _stopping.CancelAsync();
         await _refresher;
-        foreach (var channel in _channels.Values)
+        lock (_channelsLock)
         {
-            channel.Dispose();
+            foreach (var channel in _channels.Values)
+            {
+                channel.Dispose();
+            }
         }
 
         _stopping.Dispose();
@@ -93,8 +96,10 @@ public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposab
         for (int attempt = 1; ; attempt++)
         {
             var snapshots = _snapshots.Values.ToArray();
-            var prefill = RouterPolicy.ChoosePrefill([.. snapshots.Where(s => _prefill.Contains(s.Address))], request.PromptTokens, tried);
-            var decode = RouterPolicy.ChooseDecode([.. snapshots.Where(s => _decode.Contains(s.Address))], tried);
+            var prefillWorkers = _prefill;
+            var decodeWorkers = _decode;
+            var prefill = RouterPolicy.ChoosePrefill([.. snapshots.Where(s => prefillWorkers.Contains(s.Address))], request.PromptTokens, tried);
+            var decode = RouterPolicy.ChooseDecode([.. snapshots.Where(s => decodeWorkers.Contains(s.Address))], tried);
             if (prefill is null || decode is null)
             {
                 events.TryComplete(new EngineFailedException("no healthy prefill and decode workers left to try"));
@@ -104,7 +109,7 @@ public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposab
             bool streamed = false;
             try
             {
-                await foreach (var output in DisaggregatedClient.GenerateAsync(_channels[prefill.Address], _channels[decode.Address], header, cancellationToken))
+                await foreach (var output in DisaggregatedClient.GenerateAsync(ChannelFor(prefill.Address), ChannelFor(decode.Address), header, cancellationToken))
                 {
                     streamed = true;
                     events.TryWrite(output.PayloadCase == DecodeOutput.PayloadOneofCase.Token
@@ -146,18 +151,20 @@ public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposab
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            var reports = await Task.WhenAll(_channels.Select(async pair =>
+            _prefill = await ResolveAsync(_prefillNames, cancellationToken);
+            _decode = await ResolveAsync(_decodeNames, cancellationToken);
+            var reports = await Task.WhenAll(_prefill.Concat(_decode).Distinct().Select(async address =>
             {
                 try
                 {
-                    var report = await pair.Value.UnaryAsync(WorkerMethods.Load, new LoadRequest(),
+                    var report = await ChannelFor(address).UnaryAsync(WorkerMethods.Load, new LoadRequest(),
                         new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(1), CancellationToken: cancellationToken));
-                    return new WorkerSnapshot(pair.Key, !report.Draining, report.RunningRequests, report.WaitingRequests,
+                    return new WorkerSnapshot(address, !report.Draining, report.RunningRequests, report.WaitingRequests,
                         report.KvBlocksFree, report.KvBlockSizeTokens, report.CachedPrefixHashes.ToHashSet());
                 }
                 catch (RpcException)
                 {
-                    return new WorkerSnapshot(pair.Key, false, 0, 0, 0, 0, new HashSet<ulong>());
+                    return new WorkerSnapshot(address, false, 0, 0, 0, 0, new HashSet<ulong>());
                 }
             }));
             _snapshots = reports.ToDictionary(r => r.Address);
@@ -170,6 +177,50 @@ public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposab
                 return;
             }
         }
+    }
+
+    private GrpcChannel ChannelFor(string address)
+    {
+        lock (_channelsLock)
+        {
+            if (!_channels.TryGetValue(address, out var channel))
+            {
+                _channels[address] = channel = new GrpcChannel(new Uri("http://" + address));
+            }
+
+            return channel;
+        }
+    }
+
+    /// <summary>Every address the names stand for now: an IP literal stays itself, a DNS name becomes each of its addresses.</summary>
+    private static async Task<IReadOnlySet<string>> ResolveAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        var addresses = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            string hostPort = name.Contains("://", StringComparison.Ordinal) ? new Uri(name).Authority : name;
+            int colon = hostPort.LastIndexOf(':');
+            string host = colon > 0 ? hostPort[..colon] : hostPort, port = colon > 0 ? hostPort[(colon + 1)..] : "50051";
+            if (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out _))
+            {
+                addresses.Add($"{host}:{port}");
+                continue;
+            }
+
+            try
+            {
+                foreach (var ip in await System.Net.Dns.GetHostAddressesAsync(host, cancellationToken))
+                {
+                    addresses.Add(ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ip}]:{port}" : $"{ip}:{port}");
+                }
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // Not resolvable right now (no pod ready yet): the name simply stands for no worker until it is.
+            }
+        }
+
+        return addresses;
     }
 
     private static FinishReason FromProto(Finish.Types.Reason reason) => reason switch
