@@ -51,6 +51,26 @@ public sealed class PrefillTransferTests
     }
 
     [Fact]
+    public async Task StartPrefill_PublishesEveryLayerInOrder_ThenTheFirstToken()
+    {
+        using var prefill = new EngineFixture(new EngineOptions { KvCacheTokens = 512 });
+        var (tokens, greedy) = GoldenData.Prompts("tiny-bf16")[3];
+
+        var progress = prefill.Engine.StartPrefill(new GenerationRequest("layers", tokens, EngineFixture.Greedy(1)));
+        var layers = new List<int>();
+        await foreach (var (layer, rows) in progress.Layers.ReadAllAsync())
+        {
+            layers.Add(layer);
+            Assert.Equal(tokens.Length * progress.RowLength, rows.Length);
+        }
+
+        var (first, usage) = await progress.Completion;
+        Assert.Equal(Enumerable.Range(0, progress.LayerCount), layers);
+        Assert.Equal(greedy[0], first.TokenId);
+        Assert.Equal(tokens.Length, usage.PromptTokens);
+    }
+
+    [Fact]
     public void SubmitPrefilled_RowsOfAnotherShape_AreRefused()
     {
         using var decode = new EngineFixture(new EngineOptions());

@@ -69,8 +69,10 @@ public sealed class Transformer
     /// Runs one step: writes every token's cache rows, and fills <paramref name="logits"/> [batch.LogitRows.Count, vocab]
     /// with the logits of the requested tokens.
     /// </summary>
+    // layerCompleted is called after each layer with its index: that layer's cache rows for every token of the step
+    // are final, so a prefill can ship them while the next layers compute.
     public void Forward(ForwardBatch batch, RunState s, Span<float> logits, AttentionForm form = AttentionForm.Absorbed,
-        ForwardTrace? trace = null)
+        ForwardTrace? trace = null, Action<int>? layerCompleted = null)
     {
         int n = batch.Count, hidden = Config.HiddenSize, vocab = Config.VocabSize, rows = batch.LogitRows.Count;
         if (logits.Length < rows * vocab)
@@ -97,14 +99,16 @@ public sealed class Transformer
             Rope.Angles(batch.Positions[t], s.RopeCos.AsSpan(t * pairs, pairs), s.RopeSin.AsSpan(t * pairs, pairs));
         }
 
-        foreach (var block in _layers)
+        for (int layer = 0; layer < _layers.Length; layer++)
         {
             LayerTrace? layerTrace = trace is null ? null : NewLayerTrace(n);
-            block.Forward(_backend, s, batch, form, layerTrace);
+            _layers[layer].Forward(_backend, s, batch, form, layerTrace);
             if (layerTrace is not null)
             {
                 trace!.Layers.Add(layerTrace);
             }
+
+            layerCompleted?.Invoke(layer);
         }
 
         if (trace is not null)

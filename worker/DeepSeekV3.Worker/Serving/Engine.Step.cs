@@ -42,7 +42,16 @@ public sealed partial class Engine
             }
         }
 
-        _model.Forward(_batch, _state, _logits, AttentionForm.Absorbed);
+        _exporting.Clear();
+        foreach (var chunk in chunks)
+        {
+            if (chunk is { WantLogits: true, Sequence.Prefill: not null })
+            {
+                _exporting.Add(chunk.Sequence);
+            }
+        }
+
+        _model.Forward(_batch, _state, _logits, AttentionForm.Absorbed, layerCompleted: _exporting.Count > 0 ? _exportLayer : null);
         int row = 0;
         int vocab = _model.Config.VocabSize;
         foreach (var chunk in chunks.ToArray())
@@ -62,12 +71,12 @@ public sealed partial class Engine
     {
         var sampling = sequence.Sampling;
         var sampled = _sampler.Sample(logits, sampling, sequence.GeneratedCounts, ref sequence.Random);
-        if (sequence.PrefillResult is { } result)
+        if (sequence.Prefill is { } prefill)
         {
-            // Prefill role: hand over the prompt's cache rows and the first token; generation continues elsewhere.
+            // Prefill role: the rows already left layer by layer; hand over the first token. Generation continues elsewhere.
             sequence.Append(sampled.TokenId);
             RecordToken(sequence);
-            result.TrySetResult(new PrefillOutput(ExportPromptRows(sequence), _blocks.Cache.RowLength, sampled, sequence.Usage));
+            prefill.Complete(sampled, sequence.Usage);
             Finish(sequence, FinishReason.Length, "");
             return;
         }
@@ -101,22 +110,24 @@ public sealed partial class Engine
         }
     }
 
-    /// <summary>[layers][prompt, rowLength]: the prompt's rows of every layer, read out of this engine's cache.</summary>
-    private float[][] ExportPromptRows(Sequence sequence)
+    /// <summary>
+    /// After a layer of a step: every prefill-only sequence finishing its prompt in this step publishes that layer's
+    /// rows [prompt, rowLength] (all its positions are final for this layer now), while later layers still compute.
+    /// </summary>
+    private void ExportLayer(int layer)
     {
         var cache = _blocks.Cache;
-        int rowLength = cache.RowLength, prompt = sequence.PromptLength;
-        var rows = new float[cache.Layers][];
-        for (int layer = 0; layer < cache.Layers; layer++)
+        int rowLength = cache.RowLength;
+        foreach (var sequence in _exporting)
         {
-            rows[layer] = new float[prompt * rowLength];
-            for (int position = 0; position < prompt; position++)
+            var rows = new float[sequence.PromptLength * rowLength];
+            for (int position = 0; position < sequence.PromptLength; position++)
             {
-                cache.Row(sequence.Table, layer, position).CopyTo(rows[layer].AsSpan(position * rowLength, rowLength));
+                cache.Row(sequence.Table, layer, position).CopyTo(rows.AsSpan(position * rowLength, rowLength));
             }
-        }
 
-        return rows;
+            sequence.Prefill!.WriteLayer(layer, rows);
+        }
     }
 
     /// <summary>Writes a transferred prompt's rows into the sequence's blocks (those not shared from the context cache).</summary>

@@ -26,6 +26,8 @@ public sealed partial class Engine : IGenerationService, IDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Thread _thread;
     private readonly int _eosTokenId;
+    private readonly List<Sequence> _exporting = []; // prefill-only sequences whose prompt completes in this step
+    private readonly Action<int> _exportLayer;
     private readonly Metrics.Dsv3Metrics? _metrics;
     private long _reportedPreemptions;
     private int _notYetRunning;
@@ -46,6 +48,7 @@ public sealed partial class Engine : IGenerationService, IDisposable
         _batch = new ForwardBatch(cache);
         _logits = new float[options.MaxRunningSequences * model.Config.VocabSize];
         _eosTokenId = tokenizer?.EosTokenId ?? model.Config.EosTokenId;
+        _exportLayer = ExportLayer;
         _stats = Snapshot();
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "dsv3-engine" };
         _thread.Start();
@@ -103,17 +106,22 @@ public sealed partial class Engine : IGenerationService, IDisposable
     }
 
     /// <summary>
-    /// Prefill only (the prefill role): runs the prompt through this engine (its context cache included), samples the
-    /// first token, and returns every layer's cache rows for the prompt positions. The sequence then ends here.
+    /// Prefill only (the prefill role): runs the prompt through this engine (its context cache included); each layer's
+    /// cache rows for the prompt positions are published as soon as the layer is computed, then the first token. The
+    /// sequence then ends here.
     /// </summary>
-    public Task<PrefillOutput> PrefillAsync(GenerationRequest request, CancellationToken cancellationToken = default)
+    public PrefillInProgress StartPrefill(GenerationRequest request, CancellationToken cancellationToken = default)
     {
-        var result = new TaskCompletionSource<PrefillOutput>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stream = new PrefillInProgress(_model.Config.NumHiddenLayers, _blocks.Cache.RowLength);
         var prefill = request with { Sampling = request.Sampling with { MaxTokens = 1, Stop = [] } };
-        var events = Enqueue(prefill, s => new Sequence(prefill, s, null) { PrefillResult = result }, cancellationToken);
-        _ = DrainAsync(events, result);
-        return result.Task;
+        var events = Enqueue(prefill, s => new Sequence(prefill, s, null) { Prefill = stream }, cancellationToken);
+        _ = WatchAsync(events, stream);
+        return stream;
     }
+
+    /// <summary>The whole prefill at once: every layer's rows and the first token.</summary>
+    public Task<PrefillOutput> PrefillAsync(GenerationRequest request, CancellationToken cancellationToken = default) =>
+        StartPrefill(request, cancellationToken).CollectAsync(cancellationToken);
 
     /// <summary>
     /// Decode from a prompt prefilled elsewhere (the decode role): the rows are written into this engine's cache, the
@@ -145,8 +153,8 @@ public sealed partial class Engine : IGenerationService, IDisposable
         _wake.Dispose();
     }
 
-    /// <summary>A prefill's events end without its output only if it failed or was cancelled: the task says so.</summary>
-    private static async Task DrainAsync(ChannelReader<GenerationEvent> events, TaskCompletionSource<PrefillOutput> result)
+    /// <summary>A prefill's events end without its output only if it failed or was cancelled: the stream says so.</summary>
+    private static async Task WatchAsync(ChannelReader<GenerationEvent> events, PrefillInProgress stream)
     {
         try
         {
@@ -154,16 +162,16 @@ public sealed partial class Engine : IGenerationService, IDisposable
             {
                 if (item.Finish == FinishReason.Cancelled)
                 {
-                    result.TrySetCanceled();
+                    stream.Fail(new OperationCanceledException("the prefill was cancelled"));
                 }
             }
         }
         catch (EngineFailedException e)
         {
-            result.TrySetException(e);
+            stream.Fail(e);
         }
 
-        result.TrySetException(new InvalidOperationException("the prefill ended without a first token"));
+        stream.Fail(new InvalidOperationException("the prefill ended without a first token"));
     }
 
     private void Validate(GenerationRequest request)

@@ -62,8 +62,8 @@ public sealed class Sequence
 
     public CancellationTokenRegistration CancellationRegistration { get; set; }
 
-    /// <summary>Set for a prefill-only request: receives the cache rows and first token, then the sequence ends.</summary>
-    public TaskCompletionSource<PrefillOutput>? PrefillResult { get; init; }
+    /// <summary>Set for a prefill-only request: receives each layer's rows and the first token, then the sequence ends.</summary>
+    public PrefillInProgress? Prefill { get; init; }
 
     /// <summary>Set for a request whose prompt was prefilled elsewhere: rows to import at admission, and its first token.</summary>
     public PrefillOutput? Imported { get; init; }
