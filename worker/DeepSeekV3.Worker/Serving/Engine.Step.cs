@@ -54,8 +54,10 @@ public sealed partial class Engine
         _model.Forward(_batch, _state, _logits, AttentionForm.Absorbed, layerCompleted: _exporting.Count > 0 ? _exportLayer : null);
         int row = 0;
         int vocab = _model.Config.VocabSize;
-        foreach (var chunk in chunks.ToArray())
+        // Finishing a sequence changes the scheduler's queues, never this step's chunk list: no copy needed.
+        for (int i = 0; i < chunks.Count; i++)
         {
+            var chunk = chunks[i];
             var sequence = chunk.Sequence;
             sequence.ComputedTokens += chunk.Count;
             _blocks.CommitComputed(sequence.Table, sequence.Tokens, sequence.ComputedTokens);
