@@ -55,16 +55,24 @@ public sealed class Mla
         var c = _config;
         int n = batch.Count, heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, ropeDim = c.QkRopeHeadDim;
         int rank = c.KvLoraRank, qkDim = c.QkHeadDim, pairs = ropeDim / 2;
-        var x = s.Normed.AsSpan(0, n * c.HiddenSize);
 
         var queryLowRank = s.QueryLowRank.AsSpan(0, n * c.QLoraRank);
-        backend.Linear(x, n, _qAProj, 0, c.QLoraRank, queryLowRank);
+        var kvLowRank = s.KvLowRank.AsSpan(0, n * (rank + ropeDim));
+        // q_a_proj and kv_a_proj_with_mqa read the same input: one dispatch for both.
+        unsafe
+        {
+            fixed (float* input = s.Normed)
+            fixed (float* queryOut = s.QueryLowRank)
+            fixed (float* kvOut = s.KvLowRank)
+            {
+                Span<LinearProduct> products = [new(_qAProj, input, n, queryOut), new(_kvAProj, input, n, kvOut)];
+                backend.LinearGroup(products);
+            }
+        }
+
         _qANorm.Forward(backend, queryLowRank, n, queryLowRank);
         var query = s.Query.AsSpan(0, n * heads * qkDim);
         backend.Linear(queryLowRank, n, _qBProj, 0, heads * qkDim, query);
-
-        var kvLowRank = s.KvLowRank.AsSpan(0, n * (rank + ropeDim));
-        backend.Linear(x, n, _kvAProj, 0, rank + ropeDim, kvLowRank);
 
         var queryRope = s.QueryRope.AsSpan(0, n * heads * ropeDim);
         for (int t = 0; t < n; t++)
