@@ -2,16 +2,6 @@ using System.Globalization;
 
 namespace DeepSeekV3.Operator.Validation;
 
-/// <summary>Checkpoint numeric precision; FP8 stores one byte per weight, BF16 two.</summary>
-public enum Precision
-{
-    Fp8,
-    Bf16,
-}
-
-/// <summary>Result of planning one group: per-GPU bytes and the KV cache left, in tokens per group.</summary>
-public sealed record CapacityPlan(bool Fits, long WeightBytesPerGpu, long KvTokensPerGroup, string Message);
-
 /// <summary>
 /// Per-GPU memory for DeepSeek-V3 weights under expert parallelism. Every V3-family checkpoint
 /// (V3, V3-0324, R1, V3.1) shares these dimensions, so they are constants rather than spec fields.
