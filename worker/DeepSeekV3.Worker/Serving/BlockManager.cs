@@ -23,6 +23,8 @@ public sealed class BlockManager
     private readonly LinkedListNode<int>[] _freeNodes;
 
     private readonly bool _prefixCaching;
+    private ulong[] _hashSnapshot = [];
+    private bool _hashesChanged;
 
     public BlockManager(KvCache cache, bool prefixCaching = true)
     {
@@ -49,8 +51,20 @@ public sealed class BlockManager
 
     public int TotalBlockCount => _refCount.Length;
 
-    /// <summary>Hashes of the cached prefix blocks (at most <paramref name="max"/>): what this worker can serve from cache.</summary>
-    public ulong[] CachedPrefixHashes(int max) => [.. _blockByHash.Keys.Take(max)];
+    /// <summary>
+    /// Hashes of the cached prefix blocks (at most <paramref name="max"/>): what this worker can serve from cache. Read
+    /// after every engine step, so the array is rebuilt only when a prefix was cached or evicted since the last read.
+    /// </summary>
+    public ulong[] CachedPrefixHashes(int max)
+    {
+        if (_hashesChanged || _hashSnapshot.Length > max)
+        {
+            _hashSnapshot = [.. _blockByHash.Keys.Take(max)];
+            _hashesChanged = false;
+        }
+
+        return _hashSnapshot;
+    }
 
     /// <summary>Fraction of blocks referenced by running sequences (cached-but-free blocks count as free).</summary>
     public double Usage => 1.0 - (FreeBlockCount / (double)TotalBlockCount);
@@ -163,6 +177,7 @@ public sealed class BlockManager
             _hash[block] = hash;
             blockTokens.CopyTo(_tokens[block]);
             _blockByHash[hash] = block;
+            _hashesChanged = true;
         }
     }
 
@@ -216,6 +231,7 @@ public sealed class BlockManager
         if (_hashed[block])
         {
             _blockByHash.Remove(_hash[block]);
+            _hashesChanged = true;
             _hashed[block] = false;
         }
 

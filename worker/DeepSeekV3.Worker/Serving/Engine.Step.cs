@@ -15,7 +15,6 @@ public sealed partial class Engine
             return;
         }
 
-        _metrics?.BatchTokens.Record(chunks.Sum(c => c.Count));
         if (_scheduler.PreemptionCount > _reportedPreemptions)
         {
             _metrics?.Preemptions.Add(_scheduler.PreemptionCount - _reportedPreemptions);
@@ -42,6 +41,7 @@ public sealed partial class Engine
             }
         }
 
+        _metrics?.BatchTokens.Record(_batch.Count);
         _exporting.Clear();
         foreach (var chunk in chunks)
         {
