@@ -1,0 +1,11 @@
+namespace DeepSeekV3.Kubernetes.Models;
+
+/// <summary>core/v1 ContainerStateTerminated.</summary>
+public sealed class ContainerStateTerminated
+{
+    public int ExitCode { get; set; }
+
+    public string? Reason { get; set; }
+
+    public string? Message { get; set; }
+}
