@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using DeepSeekV3.Operator.Api.V1Alpha1;
+
 namespace DeepSeekV3.Operator.Validation;
 
 /// <summary>
@@ -35,10 +37,10 @@ public static class CapacityPlanner
     /// <summary>Memory kept back for activations, CUDA context and fragmentation.</summary>
     public const double ReservedFraction = 0.10;
 
-    public static CapacityPlan Plan(Precision precision, int gpus, int gpuMemoryGiB, int redundantExperts)
+    public static CapacityPlan Plan(ModelPrecision precision, int gpus, int gpuMemoryGiB, int redundantExperts)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(gpus, 1);
-        var bytesPerParam = precision == Precision.Fp8 ? 1L : 2L;
+        var bytesPerParam = precision == ModelPrecision.Fp8 ? 1L : 2L;
         var expertsPerGpu = (RoutedExperts + redundantExperts + gpus - 1) / gpus;
         var weights = (ReplicatedParameters + (Layers - DenseLayers) * expertsPerGpu * ExpertParameters) * bytesPerParam;
         var usable = (long)(gpuMemoryGiB * (1L << 30) * (1 - ReservedFraction));
@@ -47,7 +49,7 @@ public static class CapacityPlanner
         var message = string.Format(
             CultureInfo.InvariantCulture,
             "{0} weights need {1:F1} GiB per GPU ({2} experts per GPU over {3} GPUs); usable {4:F1} GiB of {5} GiB leaves KV for {6} tokens per GPU (minimum {7})",
-            precision == Precision.Fp8 ? "FP8" : "BF16",
+            precision == ModelPrecision.Fp8 ? "FP8" : "BF16",
             weights / (double)(1L << 30),
             expertsPerGpu,
             gpus,
