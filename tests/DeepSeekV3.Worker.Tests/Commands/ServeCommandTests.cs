@@ -23,6 +23,16 @@ public sealed class ServeCommandTests
         Assert.False(options.Engine.EnablePrefixCache);
     }
 
+    [Fact]
+    public void Parse_RouterWithPolicyAndRevision_FillsThem()
+    {
+        var options = ServeCommand.Parse(["--role", "router", "--model", "/m", "--prefill", "p:1", "--decode", "d:1",
+            "--routing-policy", "round-robin", "--revision", "5f7c"]);
+
+        Assert.Equal(DeepSeekV3.Worker.Routing.RoutingPolicy.RoundRobin, options.RoutingPolicy);
+        Assert.Equal("5f7c", options.Revision);
+    }
+
     [Theory]
     [InlineData(new[] { "--model", "/m", "--role", "router" }, "needs at least one --prefill and one --decode")]
     [InlineData(new[] { "--model", "/m", "--role", "boss" }, "--role must be combined, prefill, decode or router")]
@@ -30,6 +40,7 @@ public sealed class ServeCommandTests
     [InlineData(new[] { "--model", "/m", "--host", "localhost" }, "--host must be an IP address")]
     [InlineData(new[] { "--model", "/m", "--kv-cache-tokens", "64", "--kv-cache-mib", "1" }, "not both")]
     [InlineData(new[] { "--port", "80" }, "--model is required")]
+    [InlineData(new[] { "--model", "/m", "--routing-policy", "random" }, "--routing-policy must be cache-aware, least-loaded or round-robin")]
     public void Parse_Bad_ThrowsUsageNamingTheProblem(string[] arguments, string message)
     {
         var error = Assert.Throws<UsageException>(() => ServeCommand.Parse(arguments));

@@ -51,4 +51,63 @@ public sealed class RouterPolicyTests
         Assert.Equal(32, RouterPolicy.CachedPrefixTokens(Worker("b", cachedBlocks: 2), s_prompt));
         Assert.Equal(0, RouterPolicy.CachedPrefixTokens(gap, s_prompt));
     }
+
+    [Theory]
+    [InlineData("", "", true)]
+    [InlineData("r1", "r1", true)]
+    [InlineData("r1", "", true)]
+    [InlineData("", "r2", true)]
+    [InlineData("r1", "r2", false)]
+    public void Compatible_Table(string a, string b, bool expected) => Assert.Equal(expected, RouterPolicy.Compatible(a, b));
+
+    [Fact]
+    public void ChoosePair_DuringRollout_PairsOnlyEqualRevisions()
+    {
+        // Prefill "p-new" holds the prompt's prefix but no decode worker runs its revision yet: it must not be chosen.
+        var prefill = new List<WorkerSnapshot> { Worker("p-new", cachedBlocks: 2) with { Revision = "new" }, Worker("p-old", load: 3) with { Revision = "old" } };
+        var decode = new List<WorkerSnapshot> { Worker("d-old-busy", load: 5) with { Revision = "old" }, Worker("d-old", load: 1) with { Revision = "old" } };
+
+        var pair = RouterPolicy.ChoosePair(prefill, decode, s_prompt, new HashSet<string>(), RoutingPolicy.CacheAware, 0)!.Value;
+
+        Assert.Equal(("p-old", "d-old"), (pair.Prefill.Address, pair.Decode.Address));
+    }
+
+    [Fact]
+    public void ChoosePair_NewDecodeArrives_PrefersCachedNewPrefillAndPairsItWithNewDecode()
+    {
+        var prefill = new List<WorkerSnapshot> { Worker("p-new", cachedBlocks: 2) with { Revision = "new" }, Worker("p-old") with { Revision = "old" } };
+        var decode = new List<WorkerSnapshot> { Worker("d-old") with { Revision = "old" }, Worker("d-new", load: 4) with { Revision = "new" } };
+
+        var pair = RouterPolicy.ChoosePair(prefill, decode, s_prompt, new HashSet<string>(), RoutingPolicy.CacheAware, 0)!.Value;
+
+        Assert.Equal(("p-new", "d-new"), (pair.Prefill.Address, pair.Decode.Address));
+    }
+
+    [Fact]
+    public void ChoosePair_NoCompatibleDecode_ReturnsNull()
+    {
+        var prefill = new List<WorkerSnapshot> { Worker("p") with { Revision = "new" } };
+        var decode = new List<WorkerSnapshot> { Worker("d") with { Revision = "old" } };
+
+        Assert.Null(RouterPolicy.ChoosePair(prefill, decode, s_prompt, new HashSet<string>(), RoutingPolicy.CacheAware, 0));
+    }
+
+    [Fact]
+    public void ChoosePrefill_LeastLoaded_IgnoresCachedPrefix()
+    {
+        var workers = new List<WorkerSnapshot> { Worker("a", load: 3, cachedBlocks: 2), Worker("b", load: 1) };
+
+        Assert.Equal("a", RouterPolicy.ChoosePrefill(workers, s_prompt, new HashSet<string>(), RoutingPolicy.CacheAware)!.Address);
+        Assert.Equal("b", RouterPolicy.ChoosePrefill(workers, s_prompt, new HashSet<string>(), RoutingPolicy.LeastLoaded)!.Address);
+    }
+
+    [Fact]
+    public void ChoosePrefill_RoundRobin_TakesEachUsableWorkerInTurn()
+    {
+        var workers = new List<WorkerSnapshot> { Worker("a"), Worker("b", healthy: false), Worker("c"), Worker("d") };
+
+        var chosen = Enumerable.Range(0, 6).Select(turn => RouterPolicy.ChoosePrefill(workers, s_prompt, new HashSet<string>(), RoutingPolicy.RoundRobin, turn)!.Address);
+
+        Assert.Equal(["a", "c", "d", "a", "c", "d"], chosen);
+    }
 }

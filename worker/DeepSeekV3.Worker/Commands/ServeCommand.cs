@@ -1,3 +1,4 @@
+using DeepSeekV3.Worker.Routing;
 using DeepSeekV3.Worker.Serving;
 
 namespace DeepSeekV3.Worker.Commands;
@@ -6,12 +7,12 @@ namespace DeepSeekV3.Worker.Commands;
 /// <c>dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051]
 /// [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME]
 /// [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N]
-/// [--no-prefix-cache] [--no-preload] [--threads N]</c>: a single-box OpenAI-compatible server.
+/// [--no-prefix-cache] [--no-preload] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin]</c>: a single-box OpenAI-compatible server.
 /// </summary>
 public static class ServeCommand
 {
     public const string Usage =
-        "dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051] [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N]";
+        "dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051] [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin]";
 
     public static int Run(IReadOnlyList<string> arguments)
     {
@@ -32,6 +33,14 @@ public static class ServeCommand
             "decode" => WorkerRole.Decode,
             "router" => WorkerRole.Router,
             _ => throw new UsageException($"--role must be combined, prefill, decode or router, not '{roleText}'"),
+        };
+        string policyText = args.Optional("routing-policy") ?? "cache-aware";
+        var policy = policyText switch
+        {
+            "cache-aware" => RoutingPolicy.CacheAware,
+            "least-loaded" => RoutingPolicy.LeastLoaded,
+            "round-robin" => RoutingPolicy.RoundRobin,
+            _ => throw new UsageException($"--routing-policy must be cache-aware, least-loaded or round-robin, not '{policyText}'"),
         };
         var prefillWorkers = args.All("prefill");
         var decodeWorkers = args.All("decode");
@@ -74,6 +83,8 @@ public static class ServeCommand
             Engine = engine,
             Threads = args.Optional("threads") is null ? null : args.Number("threads", 1, 1, 1024),
             Preload = !args.Flag("no-preload"),
+            Revision = args.Optional("revision") ?? Environment.GetEnvironmentVariable("DSV3_REVISION") ?? "",
+            RoutingPolicy = policy,
             KvCacheBytes = args.Optional("kv-cache-mib") is null ? null : args.Number("kv-cache-mib", 1, 1, 1 << 24) * 1024L * 1024,
         };
         if (options.KvCacheBytes is not null && args.Optional("kv-cache-tokens") is not null)

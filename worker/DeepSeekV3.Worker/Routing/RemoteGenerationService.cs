@@ -27,12 +27,16 @@ public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposab
     private readonly IReadOnlyList<string> _decodeNames;
     private volatile IReadOnlySet<string> _prefill = new HashSet<string>();
     private volatile IReadOnlySet<string> _decode = new HashSet<string>();
+    private readonly RoutingPolicy _policy;
+    private long _turn;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _refresher;
     private volatile IReadOnlyDictionary<string, WorkerSnapshot> _snapshots = new Dictionary<string, WorkerSnapshot>();
 
-    public RemoteGenerationService(ModelConfig config, Tokenizer? tokenizer, IReadOnlyList<string> prefill, IReadOnlyList<string> decode)
+    public RemoteGenerationService(ModelConfig config, Tokenizer? tokenizer, IReadOnlyList<string> prefill, IReadOnlyList<string> decode,
+        RoutingPolicy policy = RoutingPolicy.CacheAware)
     {
+        _policy = policy;
         Tokenizer = tokenizer;
         MaxModelLength = config.MaxPositionEmbeddings;
         _prefillNames = prefill;
@@ -98,11 +102,11 @@ public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposab
             var snapshots = _snapshots.Values.ToArray();
             var prefillWorkers = _prefill;
             var decodeWorkers = _decode;
-            var prefill = RouterPolicy.ChoosePrefill([.. snapshots.Where(s => prefillWorkers.Contains(s.Address))], request.PromptTokens, tried);
-            var decode = RouterPolicy.ChooseDecode([.. snapshots.Where(s => decodeWorkers.Contains(s.Address))], tried);
-            if (prefill is null || decode is null)
+            var pair = RouterPolicy.ChoosePair([.. snapshots.Where(s => prefillWorkers.Contains(s.Address))],
+                [.. snapshots.Where(s => decodeWorkers.Contains(s.Address))], request.PromptTokens, tried, _policy, Interlocked.Increment(ref _turn));
+            if (pair is not var (prefill, decode))
             {
-                events.TryComplete(new EngineFailedException("no healthy prefill and decode workers left to try"));
+                events.TryComplete(new EngineFailedException("no healthy pair of prefill and decode workers of the same revision left to try"));
                 return;
             }
 
@@ -160,7 +164,7 @@ public sealed class RemoteGenerationService : IGenerationService, IAsyncDisposab
                     var report = await ChannelFor(address).UnaryAsync(WorkerMethods.Load, new LoadRequest(),
                         new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(1), CancellationToken: cancellationToken));
                     return new WorkerSnapshot(address, !report.Draining, report.RunningRequests, report.WaitingRequests,
-                        report.KvBlocksFree, report.KvBlockSizeTokens, report.CachedPrefixHashes.ToHashSet());
+                        report.KvBlocksFree, report.KvBlockSizeTokens, report.CachedPrefixHashes.ToHashSet(), report.Revision);
                 }
                 catch (RpcException)
                 {

@@ -9,7 +9,7 @@ namespace DeepSeekV3.Worker.Rpc;
 /// deepseekv3.v1.Control: the load report the router chooses workers by (including the cached prefix hashes for
 /// prefix-aware routing), drain (the operator drains a group before removing it; SIGTERM drains too), and identity.
 /// </summary>
-public sealed class ControlService(ServingState state, WorkerRole role, HealthService health, TimeProvider time)
+public sealed class ControlService(ServingState state, WorkerRole role, HealthService health, TimeProvider time, string revision = "")
 {
     public void Bind(GrpcServiceBinder binder) => binder
         .Unary(WorkerMethods.Load, (_, _) => Task.FromResult(Load()))
@@ -18,7 +18,7 @@ public sealed class ControlService(ServingState state, WorkerRole role, HealthSe
 
     public LoadReport Load()
     {
-        var report = new LoadReport { Draining = state.Draining };
+        var report = new LoadReport { Draining = state.Draining, Revision = revision };
         if (state.Engine?.Stats is { } stats)
         {
             report.RunningRequests = stats.Running;
@@ -57,6 +57,7 @@ public sealed class ControlService(ServingState state, WorkerRole role, HealthSe
             _ => WorkerInfo.Types.Role.Combined,
         },
         GroupSize = 1,
+        Revision = revision,
         Model = state.ModelName,
         MaxModelLen = state.Engine?.MaxModelLength ?? 0,
     };

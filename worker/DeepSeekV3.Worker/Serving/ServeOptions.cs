@@ -1,3 +1,5 @@
+using DeepSeekV3.Worker.Routing;
+
 namespace DeepSeekV3.Worker.Serving;
 
 /// <summary>Settings of <c>dsv3 serve</c>.</summary>
@@ -20,6 +22,12 @@ public sealed record ServeOptions
     public long? KvCacheBytes { get; init; }
     public int? Threads { get; init; }
     public bool Preload { get; init; } = true;
+
+    /// <summary>The group's revision (the operator sets DSV3_REVISION); reported to routers, which pair only equal revisions.</summary>
+    public string Revision { get; init; } = "";
+
+    /// <summary>How a router picks prefill workers.</summary>
+    public RoutingPolicy RoutingPolicy { get; init; } = RoutingPolicy.CacheAware;
 
     public string ModelName => ServedModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(ModelDirectory)));
 }

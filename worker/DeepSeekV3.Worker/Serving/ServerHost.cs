@@ -86,7 +86,7 @@ public static partial class ServerHost
                 new DecodeService(LocalEngine).Bind(binder);
             }
 
-            new ControlService(state, options.Role, health, TimeProvider.System).Bind(binder);
+            new ControlService(state, options.Role, health, TimeProvider.System, options.Revision).Bind(binder);
             health.Bind(app);
         }
 
@@ -133,7 +133,7 @@ public static partial class ServerHost
         {
             var config = ModelConfig.Load(options.ModelDirectory);
             var tokenizer = File.Exists(Path.Combine(options.ModelDirectory, "tokenizer.json")) ? Tokenizer.Load(options.ModelDirectory) : null;
-            var router = new RemoteGenerationService(config, tokenizer, options.PrefillWorkers, options.DecodeWorkers);
+            var router = new RemoteGenerationService(config, tokenizer, options.PrefillWorkers, options.DecodeWorkers, options.RoutingPolicy);
             state.SetReady(router);
             LogRouterReady(logger, options.PrefillWorkers.Count, options.DecodeWorkers.Count);
             return router;
