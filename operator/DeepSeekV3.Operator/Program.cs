@@ -1,11 +1,39 @@
+using DeepSeekV3.Operator.Commands;
+
 namespace DeepSeekV3.Operator;
 
-/// <summary>Entry point of deepseek-operator; the run/crds/render/manifests commands are not wired yet.</summary>
+/// <summary>Entry point of deepseek-operator: one command per verb, wired explicitly.</summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    private const string Usage = """
+        usage:
+          deepseek-operator crds --out DIR        write the CRDs generated from the API types
+          deepseek-operator render -f FILE        print the children a DeepSeekDeployment would get (exit 1 if invalid)
+        """;
+
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
-        Console.Error.WriteLine("usage: deepseek-operator (run | crds --out DIR | render -f FILE | manifests) — not implemented yet");
-        return args.Length == 0 ? 2 : 1;
+        try
+        {
+            return args.Count == 0 ? Fail(error, "no command given") : args[0] switch
+            {
+                "crds" => CrdsCommand.Run([.. args.Skip(1)], output),
+                "render" => RenderCommand.Run([.. args.Skip(1)], output, error),
+                _ => Fail(error, $"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            return Fail(error, e.Message);
+        }
+    }
+
+    private static int Fail(TextWriter error, string message)
+    {
+        error.WriteLine($"deepseek-operator: {message}");
+        error.WriteLine(Usage);
+        return 2;
     }
 }

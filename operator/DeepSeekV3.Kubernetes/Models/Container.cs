@@ -18,6 +18,8 @@ public sealed class Container
 
     public List<EnvVar>? Env { get; set; }
 
+    public List<EnvFromSource>? EnvFrom { get; set; }
+
     public List<ContainerPort>? Ports { get; set; }
 
     public ResourceRequirements? Resources { get; set; }

@@ -8,4 +8,6 @@ public sealed class VolumeMount
     public string MountPath { get; set; } = "";
 
     public bool? ReadOnly { get; set; }
+
+    public string? SubPath { get; set; }
 }

@@ -28,12 +28,14 @@ public sealed class DeepSeekDeploymentSpec
     [Description("Decode pool: groups that receive KV caches and generate tokens. The scale subresource sets its replicas.")]
     public PoolSpec Decode { get; set; } = new();
 
+    [Default("{}")]
     [Description("The OpenAI-compatible router in front of the pools.")]
     public RouterSpec Router { get; set; } = new();
 
     [Description("Where worker and router pods may run.")]
     public SchedulingSpec? Scheduling { get; set; }
 
+    [Default("{}")]
     [Description("How image and model changes roll out over groups.")]
     public RolloutSpec Rollout { get; set; } = new();
 }

@@ -22,7 +22,7 @@ public sealed class RouterSpec
     [Description("Port of the OpenAI API on the router Service.")]
     public int Port { get; set; } = 8000;
 
-    [Description("Secret key holding the accepted API keys, one per line. Without it the API is open.")]
+    [Description("Secret key holding the accepted API keys, comma-separated (passed as DSV3_API_KEYS). Without it the API is open.")]
     public SecretKeyReference? ApiKeySecret { get; set; }
 
     [Description("CPU and memory for each router pod.")]

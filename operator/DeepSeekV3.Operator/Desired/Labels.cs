@@ -1,0 +1,37 @@
+namespace DeepSeekV3.Operator.Desired;
+
+/// <summary>
+/// Label, annotation and environment keys the operator writes. Standard keys follow the Kubernetes "Recommended
+/// Labels"; ours live under deepseekv3.io/.
+/// </summary>
+public static class Labels
+{
+    // Recommended labels (kubernetes.io/docs/concepts/overview/working-with-objects/common-labels).
+    public const string Name = "app.kubernetes.io/name";                 // always "deepseek-v3"
+    public const string Instance = "app.kubernetes.io/instance";         // the DeepSeekDeployment's name
+    public const string Component = "app.kubernetes.io/component";       // prefill | decode | router
+    public const string ManagedBy = "app.kubernetes.io/managed-by";      // always "deepseek-operator"
+    public const string PartOf = "app.kubernetes.io/part-of";            // always "deepseekv3-cluster"
+
+    public const string NameValue = "deepseek-v3";
+    public const string ManagedByValue = "deepseek-operator";
+    public const string PartOfValue = "deepseekv3-cluster";
+
+    /// <summary>Group index within its pool (0..replicas-1); all pods of one StatefulSet share it.</summary>
+    public const string Group = "deepseekv3.io/group";
+
+    /// <summary>Hash of a group's pod template: the group's revision. A group never mixes revisions.</summary>
+    public const string Revision = "deepseekv3.io/revision";
+
+    /// <summary>
+    /// Set by the StatefulSet controller on every pod (Kubernetes 1.28+): the ordinal, which is the pod's rank.
+    /// A template cannot label rank 0 alone, so "leader" selectors use pod-index=0.
+    /// </summary>
+    public const string PodIndex = "apps.kubernetes.io/pod-index";
+
+    /// <summary>Annotation: hash of a child's desired spec; the reconciler updates a child only when it differs.</summary>
+    public const string SpecHash = "deepseekv3.io/spec-hash";
+
+    /// <summary>Annotation on a group's StatefulSet being drained before scale-down deletes it (RFC 3339 start time).</summary>
+    public const string DrainingSince = "deepseekv3.io/draining-since";
+}
