@@ -25,10 +25,10 @@ public static class RenderCommand
             throw new UsageException(Usage);
         }
 
-        DeepSeekDeployment deployment;
+        IReadOnlyList<DeepSeekDeployment> deployments;
         try
         {
-            deployment = Read(File.ReadAllText(arguments[1]));
+            deployments = Read(File.ReadAllText(arguments[1]));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or JsonException)
         {
@@ -36,46 +36,72 @@ public static class RenderCommand
             return 1;
         }
 
-        var errors = SpecValidator.Validate(deployment);
-        if (errors.Count > 0)
+        bool valid = true;
+        foreach (var deployment in deployments)
         {
-            error.WriteLine($"{arguments[1]}: DeepSeekDeployment {deployment.Metadata.Name} is invalid:");
-            foreach (var specError in errors)
+            var errors = SpecValidator.Validate(deployment);
+            if (errors.Count > 0)
             {
-                error.WriteLine($"  {specError}");
+                valid = false;
+                error.WriteLine($"{arguments[1]}: DeepSeekDeployment {deployment.Metadata.Name} is invalid:");
+                foreach (var specError in errors)
+                {
+                    error.WriteLine($"  {specError}");
+                }
             }
-
-            return 1;
         }
 
-        output.Write(YamlText.WriteDocuments(DesiredState.Build(deployment).All.Select(ToJson)));
+        if (!valid)
+        {
+            return 1; // nothing is printed for a file with any invalid deployment: a GitOps pipeline must not apply half
+        }
+
+        output.Write(YamlText.WriteDocuments(deployments.SelectMany(d => DesiredState.Build(d).All).Select(ToJson)));
         return 0;
     }
 
-    /// <summary>One DeepSeekDeployment from YAML or JSON text, with the namespace defaulted as kubectl would.</summary>
-    public static DeepSeekDeployment Read(string text)
+    /// <summary>
+    /// The DeepSeekDeployments of a YAML or JSON file, with the namespace defaulted as kubectl would. Documents of
+    /// other kinds (the Secret a sample ships with) are skipped; a file without any DeepSeekDeployment is an error.
+    /// </summary>
+    public static IReadOnlyList<DeepSeekDeployment> Read(string text)
     {
-        var documents = YamlText.ReadDocuments(text);
-        if (documents.Count != 1)
+        var deployments = new List<DeepSeekDeployment>();
+        foreach (var document in YamlText.ReadDocuments(text))
         {
-            throw new FormatException($"expected one DeepSeekDeployment document, found {documents.Count}");
+            if (document is not JsonObject fields)
+            {
+                throw new FormatException("every document must be a mapping (an object)");
+            }
+
+            string? kind = StringField(fields, "kind");
+            string? apiVersion = StringField(fields, "apiVersion");
+            if (kind != DeepSeekDeployment.KindName)
+            {
+                continue;
+            }
+
+            if (apiVersion != DeepSeekDeployment.ApiVersionValue)
+            {
+                throw new FormatException($"{kind}: expected apiVersion {DeepSeekDeployment.ApiVersionValue}, got {apiVersion ?? "none"}");
+            }
+
+            var deployment = document.Deserialize(OperatorJsonContext.Default.DeepSeekDeployment)
+                ?? throw new FormatException("a DeepSeekDeployment document is empty");
+            if (string.IsNullOrEmpty(deployment.Metadata.Name))
+            {
+                throw new FormatException("metadata.name is required");
+            }
+
+            deployment.Metadata.Namespace ??= "default";
+            deployments.Add(deployment);
         }
 
-        var deployment = documents[0].Deserialize(OperatorJsonContext.Default.DeepSeekDeployment)
-            ?? throw new FormatException("the document is empty");
-        if (deployment.Kind != DeepSeekDeployment.KindName || deployment.ApiVersion != DeepSeekDeployment.ApiVersionValue)
-        {
-            throw new FormatException($"expected apiVersion {DeepSeekDeployment.ApiVersionValue}, kind {DeepSeekDeployment.KindName}; got {deployment.ApiVersion}, {deployment.Kind}");
-        }
-
-        if (string.IsNullOrEmpty(deployment.Metadata.Name))
-        {
-            throw new FormatException("metadata.name is required");
-        }
-
-        deployment.Metadata.Namespace ??= "default";
-        return deployment;
+        return deployments.Count > 0 ? deployments : throw new FormatException($"no {DeepSeekDeployment.ApiVersionValue} {DeepSeekDeployment.KindName} document found");
     }
+
+    private static string? StringField(JsonObject fields, string name) =>
+        fields[name] is JsonValue value && value.TryGetValue(out string? text) ? text : null;
 
     public static JsonNode ToJson(KubernetesObject child) => child switch
     {

@@ -30,7 +30,7 @@ public static class WorkerGroupBuilder
             Metadata = new ObjectMeta { Labels = PodLabels(owner, component, groupText) },
             Spec = PodSpecFor(owner, role, pool, group, peers),
         };
-        string revision = SpecHash.Of(template, KubernetesJsonContext.Default.PodTemplateSpec);
+        string revision = ModelRevision.Of(spec);
         template.Metadata.Labels![Labels.Revision] = revision;
         template.Spec!.Containers[0].Env!.Add(new EnvVar { Name = "DSV3_REVISION", Value = revision });
 
@@ -55,7 +55,7 @@ public static class WorkerGroupBuilder
         return statefulSet;
     }
 
-    /// <summary>The revision label of a built group: the hash of its pod template.</summary>
+    /// <summary>The revision label of a group (see <see cref="ModelRevision"/>).</summary>
     public static string RevisionOf(StatefulSet group) => group.Metadata.Labels?.GetValueOrDefault(Labels.Revision) ?? "";
 
     private static Dictionary<string, string> PodLabels(DeepSeekDeployment owner, string component, string group)

@@ -1,0 +1,35 @@
+using System.Diagnostics;
+
+namespace DeepSeekV3.Operator.Tests.Crds;
+
+/// <summary>
+/// Validates documents against the generated CRD's openAPIV3Schema with python3-jsonschema (Debian's
+/// /usr/bin/python3; .ci/run installs it) — an independent JSON Schema implementation, because JsonSchema.Net's
+/// dependency JsonPointer.Net is not on this workplace's NuGet mirror.
+/// </summary>
+public static class SchemaPeer
+{
+    private const string Python = "/usr/bin/python3";
+
+    public static (int ExitCode, string Output) Validate(string documents)
+    {
+        Assert.True(File.Exists(Python), "Debian's /usr/bin/python3 with python3-jsonschema is needed (.ci/run installs it)");
+        string script = Path.Combine(RepositoryPaths.Root, "tests", "DeepSeekV3.Operator.Tests", "Crds", "validate_against_crd.py");
+        var start = new ProcessStartInfo(Python)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add(RepositoryPaths.Crd);
+        start.ArgumentList.Add("-");
+        using var process = Process.Start(start)!;
+        process.StandardInput.Write(documents);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(60_000), "the schema validator did not finish in 60 s");
+        return (process.ExitCode, output.Result + error.Result);
+    }
+}
