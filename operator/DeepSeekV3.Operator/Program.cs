@@ -7,6 +7,7 @@ public static class Program
 {
     private const string Usage = """
         usage:
+          deepseek-operator run [flags]           run the controller (see `run --help` flags in the README)
           deepseek-operator crds --out DIR        write the CRDs generated from the API types
           deepseek-operator render -f FILE        print the children a DeepSeekDeployment would get (exit 1 if invalid)
         """;
@@ -19,6 +20,7 @@ public static class Program
         {
             return args.Count == 0 ? Fail(error, "no command given") : args[0] switch
             {
+                "run" => RunCommand.Run([.. args.Skip(1)], error),
                 "crds" => CrdsCommand.Run([.. args.Skip(1)], output),
                 "render" => RenderCommand.Run([.. args.Skip(1)], output, error),
                 _ => Fail(error, $"unknown command '{args[0]}'"),

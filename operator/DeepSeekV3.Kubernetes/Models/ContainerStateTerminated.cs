@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DeepSeekV3.Kubernetes.Models;
 
 /// <summary>core/v1 ContainerStateTerminated.</summary>
@@ -8,4 +10,10 @@ public sealed class ContainerStateTerminated
     public string? Reason { get; set; }
 
     public string? Message { get; set; }
+
+    [JsonConverter(typeof(KubernetesTimeConverter))]
+    public DateTimeOffset? StartedAt { get; set; }
+
+    [JsonConverter(typeof(KubernetesTimeConverter))]
+    public DateTimeOffset? FinishedAt { get; set; }
 }

@@ -23,14 +23,17 @@ public sealed class Informer<T> : IInformer
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<(string? Namespace, string Name), T> _cache = [];
+    private readonly Dictionary<string, Dictionary<(string? Namespace, string Name), T>> _index = [];
+    private readonly Func<T, string?>? _indexKey;
     private readonly List<Action<T?, T?>> _subscribers = [];
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string _resourceVersion = "";
 
     public Informer(
         KubernetesClient client, ResourceKind kind, JsonTypeInfo<T> type, JsonTypeInfo<KubernetesList<T>> listType,
-        ILogger logger, string? @namespace = null, string? labelSelector = null)
+        ILogger logger, string? @namespace = null, string? labelSelector = null, Func<T, string?>? indexKey = null)
     {
+        _indexKey = indexKey;
         _client = client;
         Kind = kind;
         _type = type;
@@ -62,6 +65,15 @@ public sealed class Informer<T> : IInformer
         lock (_lock)
         {
             return _cache.GetValueOrDefault((@namespace, name));
+        }
+    }
+
+    /// <summary>The cached objects whose index key (given at construction, e.g. an owner label) is <paramref name="key"/>.</summary>
+    public IReadOnlyList<T> ByIndex(string key)
+    {
+        lock (_lock)
+        {
+            return _index.TryGetValue(key, out var items) ? [.. items.Values] : [];
         }
     }
 
@@ -135,9 +147,10 @@ public sealed class Informer<T> : IInformer
             }
 
             _cache.Clear();
+            _index.Clear();
             foreach (var (key, item) in fresh)
             {
-                _cache[key] = item;
+                Put(key, item);
             }
 
             _resourceVersion = list.Metadata?.ResourceVersion ?? "";
@@ -164,13 +177,14 @@ public sealed class Informer<T> : IInformer
             {
                 var key = Key(item);
                 old = _cache.GetValueOrDefault(key);
-                if (change.Type == WatchEventType.Deleted)
+                if (old is not null)
                 {
-                    _cache.Remove(key);
+                    Remove(key, old);
                 }
-                else
+
+                if (change.Type != WatchEventType.Deleted)
                 {
-                    _cache[key] = item;
+                    Put(key, item);
                 }
 
                 _resourceVersion = item.Metadata.ResourceVersion ?? _resourceVersion;
@@ -193,6 +207,33 @@ public sealed class Informer<T> : IInformer
             foreach (var subscriber in subscribers)
             {
                 subscriber(old, current);
+            }
+        }
+    }
+
+    private void Put((string? Namespace, string Name) key, T item)
+    {
+        _cache[key] = item;
+        if (_indexKey?.Invoke(item) is { } indexKey)
+        {
+            if (!_index.TryGetValue(indexKey, out var items))
+            {
+                _index[indexKey] = items = [];
+            }
+
+            items[key] = item;
+        }
+    }
+
+    private void Remove((string? Namespace, string Name) key, T old)
+    {
+        _cache.Remove(key);
+        if (_indexKey?.Invoke(old) is { } indexKey && _index.TryGetValue(indexKey, out var items))
+        {
+            items.Remove(key);
+            if (items.Count == 0)
+            {
+                _index.Remove(indexKey);
             }
         }
     }

@@ -34,4 +34,20 @@ public static class Labels
 
     /// <summary>Annotation on a group's StatefulSet being drained before scale-down deletes it (RFC 3339 start time).</summary>
     public const string DrainingSince = "deepseekv3.io/draining-since";
+
+    /// <summary>
+    /// Pod label the leaders Service selects on ("true" from the template). Draining a group sets it to "false" on
+    /// its pods, so the router (which resolves the leaders Service) sends it no new work while in-flight requests
+    /// finish. Not part of the StatefulSet selector, so relabelling a pod does not orphan it.
+    /// </summary>
+    public const string Serving = "deepseekv3.io/serving";
+
+    /// <summary>Annotation on a group's StatefulSet: when every rank of the current pods was first ready at once (RFC 3339).</summary>
+    public const string StartedAt = "deepseekv3.io/started-at";
+
+    /// <summary>Annotation on a group's StatefulSet: whole-group restarts after failures since the group was last stable.</summary>
+    public const string Restarts = "deepseekv3.io/restarts";
+
+    /// <summary>Annotation on a group's StatefulSet: when the operator last restarted the whole group (RFC 3339).</summary>
+    public const string LastRestart = "deepseekv3.io/last-restart";
 }

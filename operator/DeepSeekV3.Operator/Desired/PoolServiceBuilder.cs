@@ -18,6 +18,7 @@ public static class PoolServiceBuilder
     {
         var selector = ChildMetadata.SelectorLabels(owner, Names.Pool(role));
         selector[Labels.PodIndex] = "0";
+        selector[Labels.Serving] = "true";
         return Headless(owner, role, Names.LeaderService(owner.Metadata.Name ?? "", role), selector, publishNotReady: false);
     }
 

@@ -65,6 +65,7 @@ public static class WorkerGroupBuilder
         labels[Labels.ManagedBy] = Labels.ManagedByValue;
         labels[Labels.PartOf] = Labels.PartOfValue;
         labels[Labels.Group] = group;
+        labels[Labels.Serving] = "true";
         return labels;
     }
 

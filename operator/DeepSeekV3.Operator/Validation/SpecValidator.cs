@@ -35,14 +35,8 @@ public static class SpecValidator
         ValidatePool(deployment, PoolRole.Decode, spec.Decode, errors);
         Range(errors, "spec.router.replicas", spec.Router.Replicas, 0, 256);
         Range(errors, "spec.router.port", spec.Router.Port, 1, 65535);
-        Range(errors, "spec.rollout.maxUnavailable", spec.Rollout.MaxUnavailable, 0, 1024);
-        Range(errors, "spec.rollout.maxSurge", spec.Rollout.MaxSurge, 0, 1024);
+        Range(errors, "spec.rollout.maxUnavailable", spec.Rollout.MaxUnavailable, 1, 1024);
         Range(errors, "spec.rollout.groupRestartLimit", spec.Rollout.GroupRestartLimit, 1, 100);
-        if (spec.Rollout.MaxUnavailable + spec.Rollout.MaxSurge < 1)
-        {
-            errors.Add(new("spec.rollout", "maxUnavailable + maxSurge must be at least 1, or a rollout could never progress"));
-        }
-
         return errors;
     }
 

@@ -49,11 +49,11 @@ public class SpecValidatorTests
         deployment.Spec.Image = "";
         deployment.Spec.Model.Source.HostPath = new HostPathSource { Path = "/models" };
         deployment.Spec.Prefill.Replicas = -1;
-        deployment.Spec.Rollout = new RolloutSpec { MaxUnavailable = 0, MaxSurge = 0 };
+        deployment.Spec.Rollout = new RolloutSpec { MaxUnavailable = 0 };
 
         var fields = SpecValidator.Validate(deployment).Select(e => e.FieldPath).ToList();
 
-        Assert.Equal(["spec.image", "spec.model.source", "spec.prefill.replicas", "spec.rollout"], fields);
+        Assert.Equal(["spec.image", "spec.model.source", "spec.prefill.replicas", "spec.rollout.maxUnavailable"], fields);
     }
 
     [Fact]

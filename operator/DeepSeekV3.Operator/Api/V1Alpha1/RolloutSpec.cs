@@ -2,21 +2,14 @@ using DeepSeekV3.Operator.Api.Schema;
 
 namespace DeepSeekV3.Operator.Api.V1Alpha1;
 
-[Description("Rollout of image and model changes, one group at a time by default, and recovery of failed groups.")]
-[ValidationRule("self.maxUnavailable + self.maxSurge >= 1", "maxUnavailable + maxSurge must be at least 1, or a rollout could never progress")]
+[Description("Rollout of spec changes, one group at a time by default, and recovery of failed groups.")]
 public sealed class RolloutSpec
 {
     [Default("1")]
-    [Minimum(0)]
+    [Minimum(1)]
     [Maximum(1024)]
-    [Description("Groups of a pool that may be down for an update at once.")]
+    [Description("Groups of a pool that may be down for an update at once. Groups are replaced in place (no surge groups: a group of GPU nodes is rarely spare), so at least 1.")]
     public int MaxUnavailable { get; set; } = 1;
-
-    [Default("0")]
-    [Minimum(0)]
-    [Maximum(1024)]
-    [Description("Extra groups of a pool that may be created above replicas during an update (costs GPUs).")]
-    public int MaxSurge { get; set; }
 
     [Default("5")]
     [Minimum(1)]

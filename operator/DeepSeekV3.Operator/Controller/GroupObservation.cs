@@ -1,0 +1,89 @@
+using System.Globalization;
+using DeepSeekV3.Kubernetes.Models;
+using DeepSeekV3.Operator.Desired;
+
+namespace DeepSeekV3.Operator.Controller;
+
+/// <summary>
+/// What the cluster shows of one group: its StatefulSet and the pods it owns now, with the facts the planner acts
+/// on. Only pods owned by this StatefulSet's uid count, so pods of an earlier incarnation being deleted do not.
+/// </summary>
+public sealed record GroupObservation(StatefulSet Set, IReadOnlyList<Pod> Pods)
+{
+    public int Index => int.Parse(Set.Metadata.Labels?.GetValueOrDefault(Labels.Group) ?? "-1", CultureInfo.InvariantCulture);
+
+    public int Ranks => Set.Spec?.Replicas ?? 0;
+
+    public string? Hash => DesiredState.HashOf(Set);
+
+    public string Revision => WorkerGroupBuilder.RevisionOf(Set);
+
+    /// <summary>Every rank has a pod that is Ready and not being deleted.</summary>
+    public bool AllReady =>
+        Pods.Count(p => p.Metadata.DeletionTimestamp is null && IsReady(p)) == Ranks && Ranks > 0;
+
+    public DateTimeOffset? StartedAt => Time(Labels.StartedAt);
+
+    public DateTimeOffset? DrainingSince => Time(Labels.DrainingSince);
+
+    public DateTimeOffset? LastRestart => Time(Labels.LastRestart);
+
+    public int Restarts => int.TryParse(Set.Metadata.Annotations?.GetValueOrDefault(Labels.Restarts), CultureInfo.InvariantCulture, out int n) ? n : 0;
+
+    /// <summary>
+    /// Why the group must be restarted whole, or null. Only a group that was complete once (every rank ready at the
+    /// same time) can fail: before that, ranks pulling images or loading weights are starting, not failing. After
+    /// it, a rank that crashed (container restarts), failed, is being deleted, or was recreated means the others
+    /// are talking to a peer that lost its state.
+    /// </summary>
+    public string? FailureReason()
+    {
+        if (StartedAt is not { } started)
+        {
+            return null;
+        }
+
+        foreach (var pod in Pods.OrderBy(p => p.Metadata.Name, StringComparer.Ordinal))
+        {
+            string name = pod.Metadata.Name ?? "";
+            // A crash before the group started (a rank that failed to load once) is not a failure of the
+            // started group: only terminations that finished after the start count; without a finish time, any.
+            int restarts = pod.Status?.ContainerStatuses?
+                .Where(c => c.LastState?.Terminated?.FinishedAt is not { } finished || finished > started)
+                .Sum(c => c.RestartCount) ?? 0;
+            if (pod.Status?.Phase == "Failed")
+            {
+                return $"pod {name} failed ({pod.Status.Reason ?? "no reason given"})";
+            }
+
+            if (restarts > 0)
+            {
+                return $"pod {name} restarted {restarts} time(s){LastTermination(pod)}";
+            }
+
+            if (pod.Metadata.DeletionTimestamp is not null)
+            {
+                return $"pod {name} is being deleted";
+            }
+
+            if (pod.Metadata.CreationTimestamp > started)
+            {
+                return $"pod {name} was recreated after the group started";
+            }
+        }
+
+        return Pods.Count < Ranks ? $"{Ranks - Pods.Count} of {Ranks} ranks have no pod" : null;
+    }
+
+    public static bool IsReady(Pod pod) =>
+        pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == ConditionStatus.True) == true;
+
+    private static string LastTermination(Pod pod) =>
+        pod.Status?.ContainerStatuses?.Select(c => c.LastState?.Terminated).FirstOrDefault(t => t is not null) is { } terminated
+            ? $", last exit code {terminated.ExitCode} ({terminated.Reason ?? "no reason"})"
+            : "";
+
+    private DateTimeOffset? Time(string annotation) =>
+        Set.Metadata.Annotations?.GetValueOrDefault(annotation) is { } text
+        && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : null;
+}
