@@ -9,6 +9,7 @@ public static class Program
         usage:
           deepseek-operator run [flags]           run the controller (see `run --help` flags in the README)
           deepseek-operator crds --out DIR        write the CRDs generated from the API types
+          deepseek-operator manifests [flags]     print the install (CRD, RBAC, operator Deployment) as YAML
           deepseek-operator render -f FILE        print the children a DeepSeekDeployment would get (exit 1 if invalid)
         """;
 
@@ -22,6 +23,7 @@ public static class Program
             {
                 "run" => RunCommand.Run([.. args.Skip(1)], error),
                 "crds" => CrdsCommand.Run([.. args.Skip(1)], output),
+                "manifests" => ManifestsCommand.Run([.. args.Skip(1)], output),
                 "render" => RenderCommand.Run([.. args.Skip(1)], output, error),
                 _ => Fail(error, $"unknown command '{args[0]}'"),
             };

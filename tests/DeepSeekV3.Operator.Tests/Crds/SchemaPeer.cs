@@ -11,7 +11,13 @@ public static class SchemaPeer
 {
     private const string Python = "/usr/bin/python3";
 
-    public static (int ExitCode, string Output) Validate(string documents)
+    /// <summary>Validates DeepSeekDeployment documents against the generated CRD.</summary>
+    public static (int ExitCode, string Output) Validate(string documents) => Run(documents, RepositoryPaths.Crd);
+
+    /// <summary>Validates one YAML document against a plain JSON Schema file.</summary>
+    public static (int ExitCode, string Output) ValidateJsonSchema(string document, string schemaPath) => Run(document, "--json-schema", schemaPath);
+
+    private static (int ExitCode, string Output) Run(string input, params string[] arguments)
     {
         Assert.True(File.Exists(Python), "Debian's /usr/bin/python3 with python3-jsonschema is needed (.ci/run installs it)");
         string script = Path.Combine(RepositoryPaths.Root, "tests", "DeepSeekV3.Operator.Tests", "Crds", "validate_against_crd.py");
@@ -22,10 +28,14 @@ public static class SchemaPeer
             RedirectStandardError = true,
         };
         start.ArgumentList.Add(script);
-        start.ArgumentList.Add(RepositoryPaths.Crd);
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.ArgumentList.Add("-");
         using var process = Process.Start(start)!;
-        process.StandardInput.Write(documents);
+        process.StandardInput.Write(input);
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
