@@ -19,6 +19,7 @@ public sealed class WorkloadSimulator : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly HashSet<(string Kind, string Namespace, string Name)> _dirty = [];
     private readonly HashSet<string> _heldPodUids = [];
+    private readonly Dictionary<string, DateTimeOffset> _podCreated = []; // creationTimestamp has only whole seconds
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
@@ -174,7 +175,13 @@ public sealed class WorkloadSimulator : IAsyncDisposable
             string podName = $"{name}-{ordinal}";
             if (!owned.ContainsKey(podName))
             {
-                owned[podName] = _store.Create(Pods, ns, NewPod(set, podName, ordinal));
+                var pod = _store.Create(Pods, ns, NewPod(set, podName, ordinal));
+                lock (_lock)
+                {
+                    _podCreated[(string)pod["metadata"]!["uid"]!] = _time.GetUtcNow();
+                }
+
+                owned[podName] = pod;
             }
         }
 
@@ -191,14 +198,17 @@ public sealed class WorkloadSimulator : IAsyncDisposable
         {
             bool isReady = pod["status"]?["conditions"]?.AsArray().Any(c => (string?)c!["type"] == "Ready" && (string?)c["status"] == "True") == true;
             bool held;
+            DateTimeOffset created;
             lock (_lock)
             {
-                held = _holdAll || _heldPodUids.Contains((string)pod["metadata"]!["uid"]!);
+                string podUid = (string)pod["metadata"]!["uid"]!;
+                held = _holdAll || _heldPodUids.Contains(podUid);
+                created = _podCreated.GetValueOrDefault(podUid, DateTimeOffset.MinValue);
             }
 
             if (!isReady && !held)
             {
-                var due = DateTimeOffset.Parse((string)pod["metadata"]!["creationTimestamp"]!, CultureInfo.InvariantCulture) + _readyDelay;
+                var due = created == DateTimeOffset.MinValue ? now : created + _readyDelay;
                 if (due <= now)
                 {
                     long restarts = (long?)pod["status"]?["containerStatuses"]?[0]?["restartCount"] ?? 0;

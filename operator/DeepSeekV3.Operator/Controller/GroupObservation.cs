@@ -49,7 +49,7 @@ public sealed record GroupObservation(StatefulSet Set, IReadOnlyList<Pod> Pods)
             // A crash before the group started (a rank that failed to load once) is not a failure of the
             // started group: only terminations that finished after the start count; without a finish time, any.
             int restarts = pod.Status?.ContainerStatuses?
-                .Where(c => c.LastState?.Terminated?.FinishedAt is not { } finished || finished > started)
+                .Where(c => c.LastState?.Terminated?.FinishedAt is not { } finished || finished >= started) // whole seconds: same second counts
                 .Sum(c => c.RestartCount) ?? 0;
             if (pod.Status?.Phase == "Failed")
             {
