@@ -94,7 +94,7 @@ public sealed class ApiHandler
                     await WatchAsync(context, kind, target.Namespace).ConfigureAwait(false);
                     return;
                 case "GET":
-                    var (items, version) = _store.List(kind, target.Namespace, LabelSelector.Parse(query["labelSelector"]), FieldFilter(query["fieldSelector"]));
+                    var (items, version) = _store.List(kind, target.Namespace, LabelQuery.Parse(query["labelSelector"]), FieldFilter(query["fieldSelector"]));
                     await WriteAsync(context, HttpStatusCode.OK, new JsonObject
                     {
                         ["apiVersion"] = kind.ApiVersion,
@@ -209,7 +209,7 @@ public sealed class ApiHandler
         string? resourceVersion = query["resourceVersion"];
         bool bookmarks = query["allowWatchBookmarks"] == "true";
         int timeout = int.TryParse(query["timeoutSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out int t) ? t : 1800;
-        var watcher = _store.Watch(kind, @namespace, LabelSelector.Parse(query["labelSelector"]), resourceVersion);
+        var watcher = _store.Watch(kind, @namespace, LabelQuery.Parse(query["labelSelector"]), resourceVersion);
         try
         {
             context.Response.StatusCode = 200;

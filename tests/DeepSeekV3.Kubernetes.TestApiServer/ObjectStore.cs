@@ -61,7 +61,7 @@ public sealed class ObjectStore
         }
     }
 
-    public (List<JsonObject> Items, string ResourceVersion) List(ApiKind kind, string? @namespace, LabelSelector selector, Func<JsonObject, bool>? fieldFilter = null)
+    public (List<JsonObject> Items, string ResourceVersion) List(ApiKind kind, string? @namespace, LabelQuery selector, Func<JsonObject, bool>? fieldFilter = null)
     {
         lock (_lock)
         {
@@ -197,7 +197,7 @@ public sealed class ObjectStore
     }
 
     /// <summary>Starts a watch: the current objects as ADDED (resourceVersion empty or "0") or the history after it.</summary>
-    public Watcher Watch(ApiKind kind, string? @namespace, LabelSelector selector, string? resourceVersion)
+    public Watcher Watch(ApiKind kind, string? @namespace, LabelQuery selector, string? resourceVersion)
     {
         if (WatchesPaused)
         {
@@ -468,7 +468,7 @@ public sealed class ObjectStore
 /// <summary>One open watch: the events that match it, in order.</summary>
 public sealed class Watcher
 {
-    public Watcher(ApiKind kind, string? @namespace, LabelSelector selector)
+    public Watcher(ApiKind kind, string? @namespace, LabelQuery selector)
     {
         Kind = kind;
         Namespace = @namespace;
@@ -479,7 +479,7 @@ public sealed class Watcher
 
     public string? Namespace { get; }
 
-    public LabelSelector Selector { get; }
+    public LabelQuery Selector { get; }
 
     public Channel<StoredEvent> Channel { get; } = System.Threading.Channels.Channel.CreateUnbounded<StoredEvent>();
 

@@ -49,7 +49,7 @@ public sealed class WorkloadSimulator : IAsyncDisposable
             _holdAll = hold;
         }
 
-        foreach (var set in _store.List(StatefulSets, null, LabelSelector.Parse(null)).Items)
+        foreach (var set in _store.List(StatefulSets, null, LabelQuery.Parse(null)).Items)
         {
             MarkDirty("statefulsets", set);
         }
@@ -167,7 +167,7 @@ public sealed class WorkloadSimulator : IAsyncDisposable
 
         string uid = (string)set["metadata"]!["uid"]!;
         int replicas = (int?)set["spec"]?["replicas"] ?? 1;
-        var owned = _store.List(Pods, ns, LabelSelector.Parse(null))
+        var owned = _store.List(Pods, ns, LabelQuery.Parse(null))
             .Items.Where(p => (p["metadata"]!["ownerReferences"] as JsonArray)?.Any(o => (string?)o!["uid"] == uid) == true)
             .ToDictionary(p => (string)p["metadata"]!["name"]!);
         for (int ordinal = 0; ordinal < replicas; ordinal++)

@@ -56,7 +56,7 @@ public class OperatorLifecycleTests
         {
             if (change.Kind.Plural == "statefulsets" && (string?)change.Resource["metadata"]!["labels"]?[Labels.Component] == "decode")
             {
-                var sets = cluster.Server.Store.List(change.Kind, "inference", DeepSeekV3.Kubernetes.TestApiServer.LabelSelector.Parse($"{Labels.Instance}=v3,{Labels.Component}=decode")).Items;
+                var sets = cluster.Server.Store.List(change.Kind, "inference", LabelQuery.Parse($"{Labels.Instance}=v3,{Labels.Component}=decode")).Items;
                 int down = sets.Count(s => (int?)s["status"]?["readyReplicas"] != (int?)s["spec"]?["replicas"]);
                 lock (cluster)
                 {

@@ -6,13 +6,13 @@ namespace DeepSeekV3.Kubernetes.TestApiServer;
 /// The label selector grammar of list and watch requests (labels.Parse in apimachinery): comma-separated
 /// requirements "k=v", "k==v", "k!=v", "k in (a,b)", "k notin (a,b)", "k", "!k"; all must hold.
 /// </summary>
-public sealed class LabelSelector
+public sealed class LabelQuery
 {
     private readonly List<Func<IReadOnlyDictionary<string, string>, bool>> _requirements = [];
 
-    public static LabelSelector Parse(string? text)
+    public static LabelQuery Parse(string? text)
     {
-        var selector = new LabelSelector();
+        var selector = new LabelQuery();
         if (string.IsNullOrWhiteSpace(text))
         {
             return selector;
