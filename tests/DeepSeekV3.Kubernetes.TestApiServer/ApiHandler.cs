@@ -24,6 +24,9 @@ public sealed class ApiHandler
         _options = options;
     }
 
+    /// <summary>Answers queued here are given to the next requests instead of serving them (429s, 5xx).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(HttpStatusCode Code, int? RetryAfterSeconds)> Faults { get; } = new();
+
     public async Task HandleAsync(HttpContext context)
     {
         try
@@ -34,6 +37,16 @@ public sealed class ApiHandler
             }
 
             _options.OnRequest?.Invoke(context.Request.Method, context.Request.Path.Value ?? "");
+            if (Faults.TryDequeue(out var fault))
+            {
+                if (fault.RetryAfterSeconds is { } seconds)
+                {
+                    context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                }
+
+                throw new ApiException(fault.Code, fault.Code == HttpStatusCode.TooManyRequests ? "TooManyRequests" : "InternalError", "injected by the test");
+            }
+
             await DispatchAsync(context).ConfigureAwait(false);
         }
         catch (ApiException e)

@@ -18,9 +18,12 @@ public sealed class KubernetesTestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private KubernetesTestServer(WebApplication app, ObjectStore store, KindRegistry kinds, WorkloadSimulator? workloads, Uri baseAddress)
+    private readonly ApiHandler _handler;
+
+    private KubernetesTestServer(WebApplication app, ApiHandler handler, ObjectStore store, KindRegistry kinds, WorkloadSimulator? workloads, Uri baseAddress)
     {
         _app = app;
+        _handler = handler;
         Store = store;
         Kinds = kinds;
         Workloads = workloads;
@@ -49,7 +52,16 @@ public sealed class KubernetesTestServer : IAsyncDisposable
         await app.StartAsync().ConfigureAwait(false);
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var workloads = options.SimulateWorkloads ? new WorkloadSimulator(store, kinds, options.PodReadyDelay) : null;
-        return new KubernetesTestServer(app, store, kinds, workloads, new Uri(address));
+        return new KubernetesTestServer(app, handler, store, kinds, workloads, new Uri(address));
+    }
+
+    /// <summary>The next <paramref name="count"/> requests are answered with <paramref name="code"/> (an overloaded or failing server).</summary>
+    public void InjectFailures(int count, HttpStatusCode code, int? retryAfterSeconds = null)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            _handler.Faults.Enqueue((code, retryAfterSeconds));
+        }
     }
 
     /// <summary>Creates a CustomResourceDefinition (as JSON) and serves its kind, as the API server does.</summary>

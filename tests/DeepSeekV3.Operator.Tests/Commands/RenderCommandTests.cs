@@ -32,6 +32,22 @@ public class RenderCommandTests
     }
 
     [Fact]
+    public void ApiTypes_SerializeToDocumentsTheSchemaAccepts()
+    {
+        var deployment = Fixtures.H200();
+        deployment.Spec.Scheduling = new Api.V1Alpha1.SchedulingSpec { NodeSelector = new() { ["gpu"] = "h200" }, PriorityClassName = "high" };
+        deployment.Spec.Router.ApiKeySecret = new Api.V1Alpha1.SecretKeyReference { Name = "keys", Key = "k" };
+        deployment.Spec.Decode.Resources = new Kubernetes.Models.ResourceRequirements { Requests = new() { ["memory"] = "1Ti", ["cpu"] = "32" } };
+        deployment.Metadata.Uid = null;
+        string json = System.Text.Json.JsonSerializer.Serialize(deployment, Api.V1Alpha1.OperatorJsonContext.Default.DeepSeekDeployment);
+
+        var (exit, output) = SchemaPeer.Validate(json);
+
+        Assert.True(exit == 0, output);
+        Assert.StartsWith("valid v3", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Schema_RefusesWhatTheTypesForbid()
     {
         string text = File.ReadAllText(RepositoryPaths.Sample("v3-fp8-1x8-h200.yaml"))
