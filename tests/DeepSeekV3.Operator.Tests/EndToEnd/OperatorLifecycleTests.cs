@@ -21,6 +21,7 @@ public class OperatorLifecycleTests
     {
         await using var cluster = await TestCluster.StartAsync(new TestServerOptions { PodReadyDelay = TimeSpan.FromMilliseconds(300) });
         await using var op = OperatorProcess.Start(cluster, "op-a", "--drain-seconds", "1");
+        await op.WaitReadyAsync();
         var spec = Fixtures.H200("v3", prefill: 1, decode: 2);
         spec.Spec.Decode.NodesPerReplica = 2;
         await cluster.Client.CreateAsync(ClusterCache.DeepSeekDeployments, spec, OperatorJsonContext.Default.DeepSeekDeployment);

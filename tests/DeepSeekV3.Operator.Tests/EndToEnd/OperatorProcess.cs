@@ -78,6 +78,20 @@ public sealed class OperatorProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits until the process serves /readyz (its caches are synced), so later reads of /metrics find it.</summary>
+    public Task WaitReadyAsync() => Eventually.TrueAsync(async () =>
+    {
+        using var http = new HttpClient();
+        try
+        {
+            return (await http.GetAsync(new Uri($"http://127.0.0.1:{MetricsPort}/readyz"))).IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }, TimeSpan.FromSeconds(60), $"{Identity} ready; log:\n{Log}");
+
     public async Task<string> MetricsAsync()
     {
         using var http = new HttpClient();
