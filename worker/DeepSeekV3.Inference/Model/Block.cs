@@ -17,7 +17,7 @@ public sealed class Block
     private readonly Mlp? _mlp;
     private readonly Moe? _moe;
 
-    public Block(Checkpoint checkpoint, int layer, ModelConfig config, YarnRope rope, WeightMap weightMap)
+    public Block(Checkpoint checkpoint, int layer, ModelConfig config, YarnRope rope, WeightMap weightMap, IExpertPeers? peers = null)
     {
         string prefix = $"model.layers.{layer}";
         float eps = (float)config.RmsNormEps;
@@ -28,13 +28,16 @@ public sealed class Block
         _ffnNorm = new RmsNorm(checkpoint.Vector($"{prefix}.post_attention_layernorm.weight", config.HiddenSize), eps);
         if (config.IsMoeLayer(layer))
         {
-            _moe = new Moe(checkpoint, $"{prefix}.mlp", config, weightMap);
+            _moe = new Moe(checkpoint, $"{prefix}.mlp", config, weightMap, layer, peers);
         }
         else
         {
             _mlp = new Mlp(checkpoint, $"{prefix}.mlp", config.HiddenSize, config.IntermediateSize);
         }
     }
+
+    /// <summary>The MoE of this layer, or null for the first dense layers.</summary>
+    public Moe? Moe => _moe;
 
     /// <summary>Multiply-adds of one token at a position with <paramref name="keys"/> cached keys (itself included).</summary>
     public long MultiplyAddsPerToken(int keys) => _attn.MultiplyAddsPerToken + _attn.AttentionMultiplyAdds(keys)

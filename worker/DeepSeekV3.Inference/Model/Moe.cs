@@ -14,10 +14,14 @@ public sealed class Moe
     private readonly Mlp?[] _experts; // [n_routed_experts]; null where another rank owns the expert
     private readonly Mlp _sharedExperts;
     private readonly LinearProduct[] _products; // 2 per expert with tokens + 2 shared, reused every step
+    private readonly int _layer;
+    private readonly IExpertPeers? _peers;
 
-    public Moe(Checkpoint checkpoint, string prefix, ModelConfig config, WeightMap weightMap)
+    public Moe(Checkpoint checkpoint, string prefix, ModelConfig config, WeightMap weightMap, int layer = 0, IExpertPeers? peers = null)
     {
         _config = config;
+        _layer = layer;
+        _peers = peers;
         _gate = new Gate(checkpoint, $"{prefix}.gate", config);
         _experts = new Mlp?[config.NRoutedExperts];
         for (int e = 0; e < _experts.Length; e++)
@@ -141,7 +145,90 @@ public sealed class Moe
             }
         }
 
+        _peers?.AddRemoteExperts(_layer, normed, n, s.RoutedExperts.AsSpan(0, slots), s.RoutedWeights.AsSpan(0, slots), k, output);
         backend.Add(output, s.ExpertOutput.AsSpan(slots * hidden, n * hidden));
+    }
+
+    /// <summary>
+    /// The expert side of a remote dispatch: output[t] = Σ weight · expert(x[t]) over the experts token t chose on this
+    /// rank (<paramref name="expertsPerToken"/>[t] entries of <paramref name="expertIds"/>/<paramref name="weights"/>
+    /// each), summed in expert order like the local path. Throws when an expert is not held here.
+    /// </summary>
+    public unsafe void RunOwnExperts(IComputeBackend backend, ReadOnlySpan<float> x, int tokens, ReadOnlySpan<int> expertIds,
+        ReadOnlySpan<float> weights, ReadOnlySpan<int> expertsPerToken, Span<float> output)
+    {
+        int hidden = _config.HiddenSize, inter = _config.MoeIntermediateSize, slots = expertIds.Length;
+        var tokenOf = new int[slots];
+        for (int t = 0, slot = 0; t < tokens; t++)
+        {
+            for (int j = 0; j < expertsPerToken[t]; j++)
+            {
+                tokenOf[slot++] = t;
+            }
+        }
+
+        // Slots ordered by expert (stable), so each expert's weights are read once for all its tokens.
+        int[] ids = expertIds.ToArray();
+        var order = Enumerable.Range(0, slots).OrderBy(slot => ids[slot]).ThenBy(slot => slot).ToArray();
+        var input = new float[slots * hidden];
+        var gate = new float[slots * inter];
+        var up = new float[slots * inter];
+        var result = new float[slots * hidden];
+        for (int position = 0; position < slots; position++)
+        {
+            int expert = expertIds[order[position]];
+            if ((uint)expert >= (uint)_experts.Length || _experts[expert] is null)
+            {
+                throw new ArgumentException($"expert {expert} of layer {_layer} is not held by this rank", nameof(expertIds));
+            }
+
+            x.Slice(tokenOf[order[position]] * hidden, hidden).CopyTo(input.AsSpan(position * hidden, hidden));
+        }
+
+        var products = new LinearProduct[2 * slots];
+        fixed (float* inputPointer = input)
+        fixed (float* gatePointer = gate)
+        fixed (float* upPointer = up)
+        fixed (float* resultPointer = result)
+        {
+            int count = 0;
+            for (int first = 0; first < slots;)
+            {
+                int expert = expertIds[order[first]], last = first;
+                while (last < slots && expertIds[order[last]] == expert)
+                {
+                    last++;
+                }
+
+                _experts[expert]!.AppendGateUp(products, ref count, inputPointer + ((long)first * hidden), last - first,
+                    gatePointer + ((long)first * inter), upPointer + ((long)first * inter));
+                first = last;
+            }
+
+            backend.LinearGroup(products.AsSpan(0, count));
+            backend.SiluMultiply(gate, up);
+            count = 0;
+            for (int first = 0; first < slots;)
+            {
+                int expert = expertIds[order[first]], last = first;
+                while (last < slots && expertIds[order[last]] == expert)
+                {
+                    last++;
+                }
+
+                _experts[expert]!.AppendDown(products, ref count, gatePointer + ((long)first * inter), last - first, resultPointer + ((long)first * hidden));
+                first = last;
+            }
+
+            backend.LinearGroup(products.AsSpan(0, count));
+        }
+
+        output[..(tokens * hidden)].Clear();
+        for (int position = 0; position < slots; position++)
+        {
+            int slot = order[position];
+            backend.MultiplyAdd(output.Slice(tokenOf[slot] * hidden, hidden), result.AsSpan(position * hidden, hidden), weights[slot]);
+        }
     }
 
     private static int ExpertOf(ReadOnlySpan<int> start, int position)

@@ -15,7 +15,9 @@ public sealed class Transformer
     private readonly WeightMatrix _head;  // [vocab, hidden]
     private readonly IComputeBackend _backend;
 
-    public Transformer(Checkpoint checkpoint, IComputeBackend backend, WeightMap? weightMap = null)
+    private readonly Lock _expertLock = new();
+
+    public Transformer(Checkpoint checkpoint, IComputeBackend backend, WeightMap? weightMap = null, IExpertPeers? peers = null)
     {
         var c = checkpoint.Config;
         Config = c;
@@ -26,7 +28,7 @@ public sealed class Transformer
         _layers = new Block[c.NumHiddenLayers];
         for (int layer = 0; layer < _layers.Length; layer++)
         {
-            _layers[layer] = new Block(checkpoint, layer, c, Rope, weightMap ?? WeightMap.All);
+            _layers[layer] = new Block(checkpoint, layer, c, Rope, weightMap ?? WeightMap.All, peers);
         }
 
         _norm = new RmsNorm(checkpoint.Vector("model.norm.weight", c.HiddenSize), (float)c.RmsNormEps);
@@ -35,6 +37,24 @@ public sealed class Transformer
     }
 
     public ModelConfig Config { get; }
+
+    /// <summary>
+    /// Runs this rank's routed experts of <paramref name="layer"/> for a peer's dispatch (see <see cref="Moe.RunOwnExperts"/>).
+    /// Dispatches from several peers are served one at a time: the compute backend runs one product group at a time.
+    /// </summary>
+    public void RunExperts(int layer, ReadOnlySpan<float> x, int tokens, ReadOnlySpan<int> expertIds, ReadOnlySpan<float> weights,
+        ReadOnlySpan<int> expertsPerToken, Span<float> output)
+    {
+        if ((uint)layer >= (uint)_layers.Length || _layers[layer].Moe is not { } moe)
+        {
+            throw new ArgumentException($"layer {layer} has no routed experts", nameof(layer));
+        }
+
+        lock (_expertLock)
+        {
+            moe.RunOwnExperts(_backend, x, tokens, expertIds, weights, expertsPerToken, output);
+        }
+    }
 
     public YarnRope Rope { get; }
 

@@ -1,0 +1,43 @@
+using DeepSeekV3.Inference.Model;
+using DeepSeekV3.Protos.V1;
+using DeepSeekV3.Wire.Grpc;
+using DeepSeekV3.Wire.Services;
+
+namespace DeepSeekV3.Worker.Experts;
+
+/// <summary>
+/// deepseekv3.v1.Expert on every rank of a group: each Dispatch (the tokens a peer routed to this rank's experts, with
+/// their expert ids and combine weights) is answered in order by one Combine holding Σ weight · expert(x) per token.
+/// A malformed dispatch ends the stream with INVALID_ARGUMENT; the peer's step fails cleanly.
+/// </summary>
+public sealed class ExpertService(Func<Transformer?> model)
+{
+    public void Bind(GrpcServiceBinder binder) => binder.DuplexStreaming(WorkerMethods.Exchange, ExchangeAsync);
+
+    private async Task ExchangeAsync(IAsyncEnumerable<Dispatch> dispatches, IServerStreamWriter<Combine> combines, ServerCallContext context)
+    {
+        await foreach (var dispatch in dispatches.WithCancellation(context.CancellationToken))
+        {
+            var transformer = model() ?? throw new RpcException(StatusCode.Unavailable, "the model is still loading");
+            int hidden = transformer.Config.HiddenSize, tokens = dispatch.ExpertsPerToken.Count;
+            float[] output;
+            try
+            {
+                if (dispatch.ExpertIds.Count != dispatch.Weights.Count || dispatch.ExpertsPerToken.Sum() != dispatch.ExpertIds.Count)
+                {
+                    throw new FormatException($"{dispatch.ExpertIds.Count} expert ids, {dispatch.Weights.Count} weights and {dispatch.ExpertsPerToken.Sum()} slots per token disagree");
+                }
+
+                var x = ExpertMessages.Read(dispatch.Hidden, tokens, hidden);
+                output = new float[tokens * hidden];
+                transformer.RunExperts(dispatch.Layer, x, tokens, [.. dispatch.ExpertIds], [.. dispatch.Weights], [.. dispatch.ExpertsPerToken], output);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                throw new RpcException(StatusCode.InvalidArgument, $"dispatch of step {dispatch.Step}, layer {dispatch.Layer}: {e.Message}");
+            }
+
+            await combines.WriteAsync(new Combine { Step = dispatch.Step, Layer = dispatch.Layer, Output = ExpertMessages.Rows(output, tokens, hidden) }, context.CancellationToken);
+        }
+    }
+}
