@@ -113,7 +113,7 @@ public sealed class ExpertParallelTests
                 var backend = new CpuBackend(1);
                 var model = new Transformer(checkpoint, backend, new GroupTopology(rank, size, [.. Enumerable.Repeat("x", size)]).WeightMap(experts));
                 var app = GrpcServerHost.Build(IPAddress.Loopback, 0);
-                new ExpertService(() => model).Bind(new GrpcServiceBinder(app));
+                new ExpertService(() => model, () => backend).Bind(new GrpcServiceBinder(app));
                 await app.StartAsync();
                 apps.Add(app);
                 backends.Add(backend);

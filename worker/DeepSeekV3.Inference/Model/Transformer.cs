@@ -39,10 +39,11 @@ public sealed class Transformer
     public ModelConfig Config { get; }
 
     /// <summary>
-    /// Runs this rank's routed experts of <paramref name="layer"/> for a peer's dispatch (see <see cref="Moe.RunOwnExperts"/>).
-    /// Dispatches from several peers are served one at a time: the compute backend runs one product group at a time.
+    /// Runs this rank's routed experts of <paramref name="layer"/> for a peer's dispatch (see <see cref="Moe.RunOwnExperts"/>)
+    /// on <paramref name="backend"/> — its own, so serving peers never waits for this rank's own step. Dispatches from
+    /// several peers are served one at a time.
     /// </summary>
-    public void RunExperts(int layer, ReadOnlySpan<float> x, int tokens, ReadOnlySpan<int> expertIds, ReadOnlySpan<float> weights,
+    public void RunExperts(IComputeBackend backend, int layer, ReadOnlySpan<float> x, int tokens, ReadOnlySpan<int> expertIds, ReadOnlySpan<float> weights,
         ReadOnlySpan<int> expertsPerToken, Span<float> output)
     {
         if ((uint)layer >= (uint)_layers.Length || _layers[layer].Moe is not { } moe)
@@ -52,7 +53,7 @@ public sealed class Transformer
 
         lock (_expertLock)
         {
-            moe.RunOwnExperts(_backend, x, tokens, expertIds, weights, expertsPerToken, output);
+            moe.RunOwnExperts(backend, x, tokens, expertIds, weights, expertsPerToken, output);
         }
     }
 

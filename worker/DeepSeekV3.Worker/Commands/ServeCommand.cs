@@ -7,12 +7,13 @@ namespace DeepSeekV3.Worker.Commands;
 /// <c>dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051]
 /// [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME]
 /// [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N]
-/// [--no-prefix-cache] [--no-preload] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin]</c>: a single-box OpenAI-compatible server.
+/// [--no-prefix-cache] [--no-preload] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin] [--rank R --group-size N --peers A0,A1,...]
+/// [--group-timeout-seconds S]</c>: an OpenAI-compatible server, alone or as one rank of an expert-parallel group.
 /// </summary>
 public static class ServeCommand
 {
     public const string Usage =
-        "dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051] [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin]";
+        "dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051] [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin] [--rank R --group-size N --peers A0,A1,...] [--group-timeout-seconds S]";
 
     public static int Run(IReadOnlyList<string> arguments)
     {
@@ -20,6 +21,29 @@ public static class ServeCommand
         var app = ServerHost.Build(options);
         app.Run();
         return 0;
+    }
+
+    /// <summary>The group from --rank/--group-size/--peers, else from DSV3_RANK/DSV3_GROUP_SIZE/DSV3_PEERS (the operator's).</summary>
+    private static Experts.GroupTopology Group(CommandLineArguments args)
+    {
+        try
+        {
+            if (args.Optional("group-size") is { } size)
+            {
+                return Experts.GroupTopology.Parse(args.Optional("rank") ?? "0", size, args.Optional("peers") ?? "");
+            }
+
+            if (args.Optional("rank") is not null || args.Optional("peers") is not null)
+            {
+                throw new FormatException("--rank and --peers need --group-size");
+            }
+
+            return Experts.GroupTopology.FromEnvironment(Environment.GetEnvironmentVariable);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"expert-parallel group: {e.Message}");
+        }
     }
 
     public static ServeOptions Parse(IReadOnlyList<string> arguments)
@@ -69,8 +93,16 @@ public static class ServeCommand
             keys.AddRange(fromEnvironment.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         }
 
+        var group = Group(args);
+        if (group.Size > 1 && role == WorkerRole.Router)
+        {
+            throw new UsageException("a router is not a rank of a group: --rank/--group-size/--peers apply to combined, prefill and decode");
+        }
+
         var options = new ServeOptions
         {
+            Group = group,
+            GroupTimeout = TimeSpan.FromSeconds(args.Number("group-timeout-seconds", 600, 1, 86400)),
             ModelDirectory = args.Required("model"),
             Role = role,
             GrpcPort = args.Number("grpc-port", 50051, 0, 65535),

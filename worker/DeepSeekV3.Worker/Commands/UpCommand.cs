@@ -5,20 +5,22 @@ using System.Text;
 namespace DeepSeekV3.Worker.Commands;
 
 /// <summary>
-/// <c>dsv3 up [--prefill N] [--decode M] [--model DIR | --preset tiny|small] [--port P] [--once]</c>: a local
-/// deployment with the topology the operator creates on Kubernetes — N prefill and M decode workers and a router, as
-/// child processes on loopback — shown until ready, then serving the OpenAI API on P until Ctrl-C (or, with --once,
-/// answering one chat request and stopping).
+/// <c>dsv3 up [--prefill N] [--decode M] [--group-size R] [--model DIR | --preset tiny|small] [--port P] [--once]</c>: a
+/// local deployment with the topology the operator creates on Kubernetes — N prefill and M decode replicas, each a group
+/// of R processes splitting the routed experts (rank 0 takes the traffic), and a router, as child processes on
+/// loopback — shown until ready, then serving the OpenAI API on P until Ctrl-C (or, with --once, answering one chat
+/// request and stopping).
 /// </summary>
 public static class UpCommand
 {
-    public const string Usage = "dsv3 up [--prefill N] [--decode M] [--model DIR | --preset tiny|small] [--port 8000] [--once]";
+    public const string Usage = "dsv3 up [--prefill N] [--decode M] [--group-size R] [--model DIR | --preset tiny|small] [--port 8000] [--once]";
 
     public static int Run(IReadOnlyList<string> arguments, TextWriter output, CancellationToken cancellationToken)
     {
         var args = new CommandLineArguments(arguments, new HashSet<string> { "once" });
         int prefill = args.Number("prefill", 1, 1, 16);
         int decode = args.Number("decode", 1, 1, 16);
+        int groupSize = args.Number("group-size", 1, 1, 16);
         int port = args.Number("port", 8000, 0, 65535);
         bool once = args.Flag("once");
         string? model = args.Optional("model");
@@ -38,19 +40,26 @@ public static class UpCommand
         for (int i = 0; i < prefill + decode; i++)
         {
             bool isPrefill = i < prefill;
-            string name = isPrefill ? $"prefill-{i}" : $"decode-{i - prefill}";
-            int http = LocalCluster.FreePort(), grpc = LocalCluster.FreePort();
-            (isPrefill ? prefillGrpc : decodeGrpc).Add($"127.0.0.1:{grpc}");
-            int pid = cluster.Start(name, http, ["--role", isPrefill ? "prefill" : "decode", "--model", model, "--port", $"{http}", "--grpc-port", $"{grpc}",
-                "--served-model-name", "deepseek-v3-demo"], Path.Combine(logs, name + ".log"));
-            output.WriteLine($"started {name} (pid {pid}, http {http}, grpc {grpc})");
+            string replica = isPrefill ? $"prefill-{i}" : $"decode-{i - prefill}";
+            var ports = Enumerable.Range(0, groupSize).Select(_ => (Http: LocalCluster.FreePort(), Grpc: LocalCluster.FreePort())).ToList();
+            string peers = string.Join(',', ports.Select(p => $"127.0.0.1:{p.Grpc}"));
+            (isPrefill ? prefillGrpc : decodeGrpc).Add($"127.0.0.1:{ports[0].Grpc}"); // the router talks to leaders only
+            for (int rank = 0; rank < groupSize; rank++)
+            {
+                string name = rank == 0 ? replica : $"{replica}-rank{rank}";
+                var (http, grpc) = ports[rank];
+                string[] group = groupSize == 1 ? [] : ["--rank", $"{rank}", "--group-size", $"{groupSize}", "--peers", peers];
+                int pid = cluster.Start(name, http, ["--role", isPrefill ? "prefill" : "decode", "--model", model, "--port", $"{http}", "--grpc-port", $"{grpc}",
+                    "--served-model-name", "deepseek-v3-demo", .. group], Path.Combine(logs, name + ".log"));
+                output.WriteLine($"started {name} (pid {pid}, http {http}, grpc {grpc})");
+            }
         }
 
         int routerPid = cluster.Start("router", port, ["--role", "router", "--model", model, "--port", $"{port}", "--served-model-name", "deepseek-v3-demo",
             .. prefillGrpc.SelectMany(a => new[] { "--prefill", a }), .. decodeGrpc.SelectMany(a => new[] { "--decode", a })],
             Path.Combine(logs, "router.log"));
         output.WriteLine($"started router (pid {routerPid}, http {port})");
-        output.WriteLine($"starting {prefill} prefill + {decode} decode workers and a router on {model} (logs in {logs})");
+        output.WriteLine($"starting {prefill} prefill + {decode} decode {(groupSize == 1 ? "workers" : $"groups of {groupSize} ranks")} and a router on {model} (logs in {logs})");
         try
         {
             if (!cluster.WaitUntilReadyAsync(output, TimeSpan.FromMinutes(10), cancellationToken).GetAwaiter().GetResult())

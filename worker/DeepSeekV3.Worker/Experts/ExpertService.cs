@@ -1,3 +1,4 @@
+using DeepSeekV3.Inference.Compute;
 using DeepSeekV3.Inference.Model;
 using DeepSeekV3.Protos.V1;
 using DeepSeekV3.Wire.Grpc;
@@ -10,7 +11,7 @@ namespace DeepSeekV3.Worker.Experts;
 /// their expert ids and combine weights) is answered in order by one Combine holding Σ weight · expert(x) per token.
 /// A malformed dispatch ends the stream with INVALID_ARGUMENT; the peer's step fails cleanly.
 /// </summary>
-public sealed class ExpertService(Func<Transformer?> model)
+public sealed class ExpertService(Func<Transformer?> model, Func<IComputeBackend?> backend)
 {
     public void Bind(GrpcServiceBinder binder) => binder.DuplexStreaming(WorkerMethods.Exchange, ExchangeAsync);
 
@@ -19,6 +20,7 @@ public sealed class ExpertService(Func<Transformer?> model)
         await foreach (var dispatch in dispatches.WithCancellation(context.CancellationToken))
         {
             var transformer = model() ?? throw new RpcException(StatusCode.Unavailable, "the model is still loading");
+            var compute = backend() ?? throw new RpcException(StatusCode.Unavailable, "the model is still loading");
             int hidden = transformer.Config.HiddenSize, tokens = dispatch.ExpertsPerToken.Count;
             float[] output;
             try
@@ -30,7 +32,7 @@ public sealed class ExpertService(Func<Transformer?> model)
 
                 var x = ExpertMessages.Read(dispatch.Hidden, tokens, hidden);
                 output = new float[tokens * hidden];
-                transformer.RunExperts(dispatch.Layer, x, tokens, [.. dispatch.ExpertIds], [.. dispatch.Weights], [.. dispatch.ExpertsPerToken], output);
+                transformer.RunExperts(compute, dispatch.Layer, x, tokens, [.. dispatch.ExpertIds], [.. dispatch.Weights], [.. dispatch.ExpertsPerToken], output);
             }
             catch (Exception e) when (e is FormatException or ArgumentException)
             {

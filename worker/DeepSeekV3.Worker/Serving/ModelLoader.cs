@@ -14,14 +14,39 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Me
 {
     private Checkpoint? _checkpoint;
     private CpuBackend? _backend;
+    private CpuBackend? _expertBackend;
+    private Experts.RemoteExpertPeers? _peers;
     private Engine? _engine;
+
+    /// <summary>The loaded model (for the Expert service of a group), null until loaded.</summary>
+    public Transformer? Model { get; private set; }
+
+    /// <summary>The compute backend peers' expert dispatches run on (separate from the engine's), when in a group.</summary>
+    public CpuBackend? ExpertBackend => _expertBackend;
 
     public Engine Load()
     {
         LogLoading(logger, options.ModelDirectory);
         _checkpoint = Checkpoint.Open(options.ModelDirectory);
         _backend = new CpuBackend(options.Threads);
-        var model = new Transformer(_checkpoint, _backend);
+        var group = options.Group;
+        if (group.Size > 1)
+        {
+            _expertBackend = new CpuBackend(options.Threads);
+            _peers = new Experts.RemoteExpertPeers(group, _checkpoint.Config.NRoutedExperts, _checkpoint.Config.HiddenSize);
+        }
+
+        WeightMap weights;
+        try
+        {
+            weights = group.WeightMap(_checkpoint.Config.NRoutedExperts);
+        }
+        catch (FormatException e)
+        {
+            throw new CheckpointException(e.Message);
+        }
+
+        var model = new Transformer(_checkpoint, _backend, weights, _peers);
         var tokenizer = File.Exists(Path.Combine(options.ModelDirectory, "tokenizer.json"))
             ? Tokenizer.Load(options.ModelDirectory)
             : null;
@@ -34,6 +59,7 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Me
             ? options.Engine with { KvCacheTokens = EngineOptions.TokensForBudget(bytes, model.KvCacheBytesPerToken) }
             : options.Engine;
         _engine = new Engine(model, tokenizer, engineOptions, metrics);
+        Model = model;
         LogReady(logger, model.Config.NumHiddenLayers, model.StoredBytes / 1e6, _engine.KvCacheCapacityTokens,
             tokenizer is null ? "none (token ids only)" : $"{tokenizer.VocabularySize} tokens");
         return _engine;
@@ -42,6 +68,8 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Me
     public void Dispose()
     {
         _engine?.Dispose();
+        _peers?.Dispose();
+        _expertBackend?.Dispose();
         _backend?.Dispose();
         _checkpoint?.Dispose();
     }

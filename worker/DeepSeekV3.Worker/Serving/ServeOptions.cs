@@ -29,5 +29,11 @@ public sealed record ServeOptions
     /// <summary>How a router picks prefill workers.</summary>
     public RoutingPolicy RoutingPolicy { get; init; } = RoutingPolicy.CacheAware;
 
+    /// <summary>This process's place in an expert-parallel group (DSV3_RANK, DSV3_GROUP_SIZE, DSV3_PEERS); alone by default.</summary>
+    public Experts.GroupTopology Group { get; init; } = Experts.GroupTopology.Alone;
+
+    /// <summary>How long the leader waits for every rank of its group to be ready before it reports a failure.</summary>
+    public TimeSpan GroupTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
     public string ModelName => ServedModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(ModelDirectory)));
 }

@@ -87,6 +87,11 @@ public static partial class ServerHost
             }
 
             new ControlService(state, options.Role, health, TimeProvider.System, options.Revision).Bind(binder);
+            if (options.Group.Size > 1)
+            {
+                new Experts.ExpertService(() => loader.Model, () => loader.ExpertBackend).Bind(binder);
+            }
+
             health.Bind(app);
         }
 
@@ -96,8 +101,9 @@ public static partial class ServerHost
             {
                 router = StartRouter(options, state, logger);
             }
-            else if (LoadModel(loader, state, logger))
+            else if (LoadModel(loader, state, logger) is { } engine && AwaitGroup(options, state, logger, app.Lifetime.ApplicationStopping))
             {
+                state.SetReady(engine);
                 health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
             }
         }));
@@ -114,6 +120,42 @@ public static partial class ServerHost
         });
         return app;
     }
+
+    /// <summary>
+    /// The leader of an expert-parallel group takes traffic only when every rank serves its experts; a rank that never
+    /// comes up within the group timeout makes the leader fail to load, with the missing ranks in the message.
+    /// </summary>
+    private static bool AwaitGroup(ServeOptions options, ServingState state, ILogger logger, CancellationToken stopping)
+    {
+        if (options.Group.Size == 1 || !options.Group.IsLeader)
+        {
+            return true;
+        }
+
+        using var group = new Experts.GroupHealth(options.Group);
+        string? failure;
+        try
+        {
+            failure = group.WaitCompleteAsync(options.GroupTimeout, stopping).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            failure = "stopped while waiting for the group";
+        }
+
+        if (failure is null)
+        {
+            LogGroupComplete(logger, options.Group.Size);
+            return true;
+        }
+
+        state.SetFailed(failure);
+        LogLoadFailed(logger, failure);
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "expert-parallel group complete: {Ranks} ranks serve their experts")]
+    private static partial void LogGroupComplete(ILogger logger, int ranks);
 
     /// <summary>Refuses new work and waits (bounded) for in-flight requests to finish.</summary>
     private static void Drain(ServingState state, HealthService health)
@@ -146,25 +188,19 @@ public static partial class ServerHost
         }
     }
 
-    private static bool LoadModel(ModelLoader loader, ServingState state, ILogger logger)
+    /// <summary>The loaded engine, or null with the reason in the state (the server stays up, not ready).</summary>
+    private static Engine? LoadModel(ModelLoader loader, ServingState state, ILogger logger)
     {
         try
         {
-            state.SetReady(loader.Load());
-            return true;
+            return loader.Load();
         }
-        catch (Inference.Checkpoints.CheckpointException e)
+        catch (Exception e) when (e is Inference.Checkpoints.CheckpointException or IOException)
         {
             state.SetFailed(e.Message);
             LogLoadFailed(logger, e.Message);
+            return null;
         }
-        catch (IOException e)
-        {
-            state.SetFailed(e.Message);
-            LogLoadFailed(logger, e.Message);
-        }
-
-        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "the model could not be loaded: {Reason}")]
