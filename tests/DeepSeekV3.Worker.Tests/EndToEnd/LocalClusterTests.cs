@@ -33,6 +33,27 @@ public sealed partial class LocalClusterTests
     }
 
     [Fact]
+    public async Task Up_ExpertParallelGroupsOfTwo_GreedyTokensEqualReference_AndAKilledRankFailsCleanly()
+    {
+        await using var cluster = await UpProcess.StartAsync(["--decode", "1", "--group-size", "2"]);
+        var prompts = GoldenData.Prompts("tiny-bf16");
+
+        foreach (var (tokens, greedy) in prompts)
+        {
+            Assert.Equal(greedy, await cluster.GreedyTokensAsync(tokens, 9));
+        }
+
+        // Child order: prefill-0, prefill-0-rank1, decode-0, decode-0-rank1, router. Kill the decode group's rank 1:
+        // requests end (with an error event or a retried answer), none hangs.
+        Process.GetProcessById(cluster.ChildPids[3]).Kill();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => cluster.StreamAsync(prompts[0].Tokens, 9))).WaitAsync(timeout.Token);
+
+        Assert.All(outcomes, o => Assert.True(o.Error || (o.Completed && o.Tokens == 9), $"tokens {o.Tokens}, error {o.Error}"));
+        Assert.Contains(outcomes, o => o.Error);
+    }
+
+    [Fact]
     public async Task Up_DecodeWorkerKilledMidStream_RequestsAreRetriedOrFailCleanly_NoneHangs()
     {
         await using var cluster = await UpProcess.StartAsync(["--decode", "2"]);
