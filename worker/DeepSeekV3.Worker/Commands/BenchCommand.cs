@@ -22,6 +22,11 @@ public static class BenchCommand
             return ServeBenchCommand.Run([.. arguments.Skip(1)], output);
         }
 
+        if (arguments.Count > 0 && arguments[0] == "experts")
+        {
+            return ExpertBenchCommand.Run([.. arguments.Skip(1)], output);
+        }
+
         if (arguments.Count > 0 && arguments[0] == "grpc")
         {
             return GrpcBenchCommand.Run([.. arguments.Skip(1)], output);

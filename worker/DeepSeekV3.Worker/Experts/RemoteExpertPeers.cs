@@ -34,6 +34,11 @@ public sealed class RemoteExpertPeers : IExpertPeers, IDisposable
     /// <summary>Bytes of hidden states sent and received so far (the communication volume per token).</summary>
     public long BytesMoved { get; private set; }
 
+    /// <summary>MoE layers that dispatched to at least one peer, and the time spent from dispatch to the last combine.</summary>
+    public long Exchanges { get; private set; }
+
+    public TimeSpan ExchangeTime { get; private set; }
+
     public void AddRemoteExperts(int layer, ReadOnlySpan<float> normed, int tokens, ReadOnlySpan<int> routedExperts,
         ReadOnlySpan<float> routedWeights, int k, Span<float> output)
     {
@@ -67,6 +72,7 @@ public sealed class RemoteExpertPeers : IExpertPeers, IDisposable
             }
 
             var pending = new List<(int Rank, Task<Combine> Answer)>();
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             for (int rank = 0; rank < _topology.Size; rank++)
             {
                 if (dispatches[rank] is not { } dispatch)
@@ -82,7 +88,7 @@ public sealed class RemoteExpertPeers : IExpertPeers, IDisposable
                 }
 
                 dispatch.Hidden = ExpertMessages.Rows(hidden, list.Count, _hidden);
-                BytesMoved += 2L * hidden.Length * sizeof(float);
+                BytesMoved += (long)hidden.Length * sizeof(float);
                 pending.Add((rank, ExchangeAsync(rank, dispatch)));
             }
 
@@ -101,6 +107,7 @@ public sealed class RemoteExpertPeers : IExpertPeers, IDisposable
 
                 var list = tokenLists[rank]!;
                 var result = ExpertMessages.Read(combine.Output, list.Count, _hidden);
+                BytesMoved += (long)combine.Output.Data.Length;
                 for (int i = 0; i < list.Count; i++)
                 {
                     var target = output.Slice(list[i] * _hidden, _hidden);
@@ -110,6 +117,12 @@ public sealed class RemoteExpertPeers : IExpertPeers, IDisposable
                         target[h] += source[h];
                     }
                 }
+            }
+
+            if (pending.Count > 0)
+            {
+                Exchanges++;
+                ExchangeTime += System.Diagnostics.Stopwatch.GetElapsedTime(started);
             }
 
         }
