@@ -18,6 +18,9 @@ public static class WorkerMethods
     public static readonly Method<Dispatch, Combine> Exchange =
         new("deepseekv3.v1.Expert", "Exchange", MethodType.DuplexStreaming, Dispatch.Parser, Combine.Parser);
 
+    public static readonly Method<PlacementUpdate, PlacementAck> Place =
+        new("deepseekv3.v1.Expert", "Place", MethodType.Unary, PlacementUpdate.Parser, PlacementAck.Parser);
+
     public static readonly Method<LoadRequest, LoadReport> Load =
         new("deepseekv3.v1.Control", "Load", MethodType.Unary, LoadRequest.Parser, LoadReport.Parser);
 

@@ -7,8 +7,8 @@ namespace DeepSeekV3.Inference.Model;
 public interface IExpertPeers
 {
     /// <summary>
-    /// output[t] += Σ weight · expert(normed[t]) over token t's routed slots whose expert another rank owns.
-    /// <paramref name="routedExperts"/> and <paramref name="routedWeights"/> hold <paramref name="k"/> slots per token.
+    /// output[t] += Σ weight · expert(normed[t]) over token t's routed slots computed elsewhere: <paramref name="routedExperts"/>
+    /// holds <paramref name="k"/> slots per token, -1 for the slots this rank computed itself.
     /// Returns when every peer has answered; a peer that cannot answer throws (the step fails cleanly).
     /// </summary>
     void AddRemoteExperts(int layer, ReadOnlySpan<float> normed, int tokens, ReadOnlySpan<int> routedExperts,

@@ -11,7 +11,10 @@ public sealed class Moe
 {
     private readonly ModelConfig _config;
     private readonly Gate _gate;
-    private readonly Mlp?[] _experts; // [n_routed_experts]; null where another rank owns the expert
+    private volatile Mlp?[] _experts; // [n_routed_experts]; null where another rank owns the expert; replaced whole, never edited
+    private readonly Checkpoint _checkpoint;
+    private readonly string _prefix;
+    private readonly long[] _load; // tokens routed to each expert by this rank's own steps
     private readonly Mlp _sharedExperts;
     private readonly LinearProduct[] _products; // 2 per expert with tokens + 2 shared, reused every step
     private readonly int _layer;
@@ -22,20 +25,57 @@ public sealed class Moe
         _config = config;
         _layer = layer;
         _peers = peers;
+        _checkpoint = checkpoint;
+        _prefix = prefix;
+        _load = new long[config.NRoutedExperts];
         _gate = new Gate(checkpoint, $"{prefix}.gate", config);
-        _experts = new Mlp?[config.NRoutedExperts];
-        for (int e = 0; e < _experts.Length; e++)
+        var experts = new Mlp?[config.NRoutedExperts];
+        for (int e = 0; e < experts.Length; e++)
         {
-            if (weightMap.OwnsExpert(e))
+            if (weightMap.OwnsExpert(layer, e))
             {
-                _experts[e] = new Mlp(checkpoint, $"{prefix}.experts.{e}", config.HiddenSize, config.MoeIntermediateSize);
+                experts[e] = NewExpert(e);
             }
         }
+
+        _experts = experts;
 
         _sharedExperts = new Mlp(checkpoint, $"{prefix}.shared_experts", config.HiddenSize,
             config.NSharedExperts * config.MoeIntermediateSize);
         _products = new LinearProduct[(2 * config.NRoutedExperts) + 2];
     }
+
+    /// <summary>The routed experts held now, ascending.</summary>
+    public IReadOnlyList<int> HeldExperts
+    {
+        get
+        {
+            var held = _experts;
+            return [.. Enumerable.Range(0, held.Length).Where(e => held[e] is not null)];
+        }
+    }
+
+    /// <summary>Tokens this rank's own steps routed to each expert since the start (held here or not).</summary>
+    public long[] Load() => [.. _load]; // written by this rank's engine thread only; 64-bit reads are atomic
+
+    /// <summary>
+    /// Holds exactly <paramref name="experts"/> from now on: new ones are mapped from the checkpoint, dropped ones are
+    /// released. The set is swapped whole, so a step in progress keeps the set it started the layer with.
+    /// </summary>
+    public void Hold(IEnumerable<int> experts)
+    {
+        var current = _experts;
+        var next = new Mlp?[current.Length];
+        foreach (int e in experts)
+        {
+            next[e] = current[e] ?? NewExpert(e);
+        }
+
+        _experts = next;
+    }
+
+    private Mlp NewExpert(int expert) =>
+        new(_checkpoint, $"{_prefix}.experts.{expert}", _config.HiddenSize, _config.MoeIntermediateSize);
 
     /// <summary>Multiply-adds of one token: gate, shared experts, experts_per_tok routed experts.</summary>
     public long MultiplyAddsPerToken => (_config.NRoutedExperts * (long)_config.HiddenSize) + _sharedExperts.MultiplyAddsPerToken
@@ -59,7 +99,13 @@ public sealed class Moe
     {
         int hidden = _config.HiddenSize, k = _config.NumExpertsPerTok, experts = _config.NRoutedExperts;
         int inter = _config.MoeIntermediateSize, sharedInter = _sharedExperts.Inter, slots = n * k;
+        var held = _experts; // one set for the whole layer, even if a re-placement swaps it meanwhile
         _gate.Route(backend, s, n);
+        for (int slot = 0; slot < slots; slot++)
+        {
+            _load[s.RoutedExperts[slot]]++;
+        }
+
         if (trace is not null)
         {
             trace.RoutingExperts = s.RoutedExperts.AsSpan(0, slots).ToArray();
@@ -108,7 +154,7 @@ public sealed class Moe
             for (int e = 0; e < experts; e++)
             {
                 int m = start[e + 1] - start[e];
-                if (m > 0 && _experts[e] is { } expert)
+                if (m > 0 && held[e] is { } expert)
                 {
                     expert.AppendGateUp(products, ref count, input + ((long)start[e] * hidden), m, gate + ((long)start[e] * inter),
                         up + ((long)start[e] * inter));
@@ -123,7 +169,7 @@ public sealed class Moe
             for (int e = 0; e < experts; e++)
             {
                 int m = start[e + 1] - start[e];
-                if (m > 0 && _experts[e] is { } expert)
+                if (m > 0 && held[e] is { } expert)
                 {
                     expert.AppendDown(products, ref count, gate + ((long)start[e] * inter), m, result + ((long)start[e] * hidden));
                 }
@@ -138,14 +184,24 @@ public sealed class Moe
         output.Clear();
         for (int position = 0; position < slots; position++)
         {
-            if (_experts[ExpertOf(start, position)] is not null)
+            if (held[ExpertOf(start, position)] is not null)
             {
                 backend.MultiplyAdd(output.Slice(s.ExpertTokens[position] * hidden, hidden),
                     s.ExpertOutput.AsSpan(position * hidden, hidden), s.ExpertTokenWeights[position]);
             }
         }
 
-        _peers?.AddRemoteExperts(_layer, normed, n, s.RoutedExperts.AsSpan(0, slots), s.RoutedWeights.AsSpan(0, slots), k, output);
+        if (_peers is not null)
+        {
+            // Slots computed here are marked -1: the peers get exactly the rest, whatever the placement says meanwhile.
+            var remote = s.RemoteExperts.AsSpan(0, slots);
+            for (int slot = 0; slot < slots; slot++)
+            {
+                remote[slot] = held[s.RoutedExperts[slot]] is null ? s.RoutedExperts[slot] : -1;
+            }
+
+            _peers.AddRemoteExperts(_layer, normed, n, remote, s.RoutedWeights.AsSpan(0, slots), k, output);
+        }
         backend.Add(output, s.ExpertOutput.AsSpan(slots * hidden, n * hidden));
     }
 
@@ -168,6 +224,7 @@ public sealed class Moe
         }
 
         // Slots ordered by expert (stable), so each expert's weights are read once for all its tokens.
+        var held = _experts;
         int[] ids = expertIds.ToArray();
         var order = Enumerable.Range(0, slots).OrderBy(slot => ids[slot]).ThenBy(slot => slot).ToArray();
         var input = new float[slots * hidden];
@@ -177,7 +234,7 @@ public sealed class Moe
         for (int position = 0; position < slots; position++)
         {
             int expert = expertIds[order[position]];
-            if ((uint)expert >= (uint)_experts.Length || _experts[expert] is null)
+            if ((uint)expert >= (uint)held.Length || held[expert] is null)
             {
                 throw new ArgumentException($"expert {expert} of layer {_layer} is not held by this rank", nameof(expertIds));
             }
@@ -200,7 +257,7 @@ public sealed class Moe
                     last++;
                 }
 
-                _experts[expert]!.AppendGateUp(products, ref count, inputPointer + ((long)first * hidden), last - first,
+                held[expert]!.AppendGateUp(products, ref count, inputPointer + ((long)first * hidden), last - first,
                     gatePointer + ((long)first * inter), upPointer + ((long)first * inter));
                 first = last;
             }
@@ -216,7 +273,7 @@ public sealed class Moe
                     last++;
                 }
 
-                _experts[expert]!.AppendDown(products, ref count, gatePointer + ((long)first * inter), last - first, resultPointer + ((long)first * hidden));
+                held[expert]!.AppendDown(products, ref count, gatePointer + ((long)first * inter), last - first, resultPointer + ((long)first * hidden));
                 first = last;
             }
 

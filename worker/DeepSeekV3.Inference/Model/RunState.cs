@@ -39,6 +39,8 @@ public sealed class RunState
     public float[] ExpertOutput { get; private set; } = [];  // [T·(k + 1), hidden] routed slots, then the shared experts
     public float[] GateScores { get; private set; } = [];    // [T, n_routed_experts] sigmoid scores
     public int[] RoutedExperts { get; private set; } = [];   // [T, experts_per_tok]
+
+    public int[] RemoteExperts { get; private set; } = [];   // [T, experts_per_tok] the routed experts held elsewhere, -1 for local ones
     public float[] RoutedWeights { get; private set; } = []; // [T, experts_per_tok]
     public int[] ExpertTokens { get; private set; } = [];    // [T·experts_per_tok] token index per routed slot, grouped by expert
     public float[] ExpertTokenWeights { get; private set; } = []; // [T·experts_per_tok] the slot's combine weight
@@ -80,6 +82,7 @@ public sealed class RunState
         ExpertOutput = new float[t * expertRows * c.HiddenSize];
         GateScores = new float[t * c.NRoutedExperts];
         RoutedExperts = new int[t * c.NumExpertsPerTok];
+        RemoteExperts = new int[t * c.NumExpertsPerTok];
         RoutedWeights = new float[t * c.NumExpertsPerTok];
         ExpertTokens = new int[t * c.NumExpertsPerTok];
         ExpertTokenWeights = new float[t * c.NumExpertsPerTok];

@@ -38,6 +38,19 @@ public sealed class Transformer
 
     public ModelConfig Config { get; }
 
+    /// <summary>The layers with routed experts (all but the first_k_dense_replace dense ones).</summary>
+    public IReadOnlyList<int> MoeLayers => [.. Enumerable.Range(0, _layers.Length).Where(l => _layers[l].Moe is not null)];
+
+    /// <summary>The routed experts of <paramref name="layer"/> held by this rank now.</summary>
+    public IReadOnlyList<int> HeldExperts(int layer) => _layers[layer].Moe?.HeldExperts ?? [];
+
+    /// <summary>Holds exactly <paramref name="experts"/> in <paramref name="layer"/> from the next use of the layer (see <see cref="Moe.Hold"/>).</summary>
+    public void HoldExperts(int layer, IEnumerable<int> experts) =>
+        (_layers[layer].Moe ?? throw new ArgumentException($"layer {layer} has no routed experts", nameof(layer))).Hold(experts);
+
+    /// <summary>Tokens this rank's steps routed to each expert of <paramref name="layer"/> so far.</summary>
+    public long[] ExpertLoad(int layer) => _layers[layer].Moe?.Load() ?? [];
+
     /// <summary>
     /// Runs this rank's routed experts of <paramref name="layer"/> for a peer's dispatch (see <see cref="Moe.RunOwnExperts"/>)
     /// on <paramref name="backend"/> — its own, so serving peers never waits for this rank's own step. Dispatches from

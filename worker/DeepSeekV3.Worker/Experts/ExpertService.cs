@@ -13,7 +13,30 @@ namespace DeepSeekV3.Worker.Experts;
 /// </summary>
 public sealed class ExpertService(Func<Transformer?> model, Func<IComputeBackend?> backend)
 {
-    public void Bind(GrpcServiceBinder binder) => binder.DuplexStreaming(WorkerMethods.Exchange, ExchangeAsync);
+    public void Bind(GrpcServiceBinder binder) => binder
+        .DuplexStreaming(WorkerMethods.Exchange, ExchangeAsync)
+        .Unary(WorkerMethods.Place, (update, _) => Task.FromResult(Place(update)));
+
+    /// <summary>Prepare: hold the listed experts too. Commit: hold exactly them. Applied per layer as listed.</summary>
+    private PlacementAck Place(PlacementUpdate update)
+    {
+        var transformer = model() ?? throw new RpcException(StatusCode.Unavailable, "the model is still loading");
+        foreach (var layer in update.Layers)
+        {
+            if (!transformer.MoeLayers.Contains(layer.Layer) || layer.Experts.Any(e => e < 0 || e >= transformer.Config.NRoutedExperts))
+            {
+                throw new RpcException(StatusCode.InvalidArgument, $"placement {update.Version}: layer {layer.Layer} or its experts are out of range");
+            }
+        }
+
+        foreach (var layer in update.Layers)
+        {
+            var experts = update.Commit ? layer.Experts.ToHashSet() : [.. transformer.HeldExperts(layer.Layer), .. layer.Experts];
+            transformer.HoldExperts(layer.Layer, experts);
+        }
+
+        return new PlacementAck { Version = update.Version, ExpertsHeld = transformer.MoeLayers.Sum(l => (long)transformer.HeldExperts(l).Count) };
+    }
 
     private async Task ExchangeAsync(IAsyncEnumerable<Dispatch> dispatches, IServerStreamWriter<Combine> combines, ServerCallContext context)
     {

@@ -15,17 +15,17 @@ namespace DeepSeekV3.Worker.Experts;
 public sealed class RemoteExpertPeers : IExpertPeers, IDisposable
 {
     private readonly GroupTopology _topology;
-    private readonly int _experts;
     private readonly int _hidden;
+    private ExpertPlacement?[] _placements;
     private readonly TimeSpan _timeout;
     private readonly Link?[] _links;
     private readonly Lock _lock = new();
     private ulong _step;
 
-    public RemoteExpertPeers(GroupTopology topology, int experts, int hidden, TimeSpan? timeout = null)
+    public RemoteExpertPeers(GroupTopology topology, ExpertPlacement?[] placements, int hidden, TimeSpan? timeout = null)
     {
         _topology = topology;
-        _experts = experts;
+        _placements = placements;
         _hidden = hidden;
         _timeout = timeout ?? TimeSpan.FromSeconds(30);
         _links = new Link?[topology.Size];
@@ -51,11 +51,14 @@ public sealed class RemoteExpertPeers : IExpertPeers, IDisposable
             {
                 for (int j = 0; j < k; j++)
                 {
-                    int expert = routedExperts[(t * k) + j], owner = _topology.OwnerOf(expert, _experts);
-                    if (owner == _topology.Rank)
+                    int expert = routedExperts[(t * k) + j];
+                    if (expert < 0)
                     {
-                        continue;
+                        continue; // computed on this rank
                     }
+
+                    var placement = _placements[layer] ?? throw new InvalidOperationException($"layer {layer} has no expert placement");
+                    int owner = placement.RemoteRank(expert, t, _topology.Rank);
 
                     var dispatch = dispatches[owner] ??= new Dispatch { Step = step, Layer = layer };
                     var list = tokenLists[owner] ??= [];
@@ -125,6 +128,30 @@ public sealed class RemoteExpertPeers : IExpertPeers, IDisposable
                 ExchangeTime += System.Diagnostics.Stopwatch.GetElapsedTime(started);
             }
 
+        }
+    }
+
+    /// <summary>The placement in use, per layer.</summary>
+    public ExpertPlacement?[] Placements
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _placements;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Routes by <paramref name="next"/> from the next MoE layer on. Takes the lock every exchange holds, so when this
+    /// returns no dispatch made under the old placement is still waiting for its answer.
+    /// </summary>
+    public void SwitchPlacements(ExpertPlacement?[] next)
+    {
+        lock (_lock)
+        {
+            _placements = next;
         }
     }
 

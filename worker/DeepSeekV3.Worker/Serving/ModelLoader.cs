@@ -21,6 +21,9 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Me
     /// <summary>The loaded model (for the Expert service of a group), null until loaded.</summary>
     public Transformer? Model { get; private set; }
 
+    /// <summary>The leader's link to its group's other ranks (null alone).</summary>
+    public Experts.RemoteExpertPeers? Peers => _peers;
+
     /// <summary>The compute backend peers' expert dispatches run on (separate from the engine's), when in a group.</summary>
     public CpuBackend? ExpertBackend => _expertBackend;
 
@@ -30,21 +33,23 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Me
         _checkpoint = Checkpoint.Open(options.ModelDirectory);
         _backend = new CpuBackend(options.Threads);
         var group = options.Group;
-        if (group.Size > 1)
-        {
-            _expertBackend = new CpuBackend(options.Threads);
-            _peers = new Experts.RemoteExpertPeers(group, _checkpoint.Config.NRoutedExperts, _checkpoint.Config.HiddenSize);
-        }
-
-        WeightMap weights;
+        ExpertPlacement?[] placements;
         try
         {
-            weights = group.WeightMap(_checkpoint.Config.NRoutedExperts);
+            placements = group.InitialPlacements(_checkpoint.Config);
         }
         catch (FormatException e)
         {
-            throw new CheckpointException(e.Message);
+            throw new CheckpointException($"expert-parallel group: {e.Message}");
         }
+
+        if (group.Size > 1)
+        {
+            _expertBackend = new CpuBackend(options.Threads);
+            _peers = new Experts.RemoteExpertPeers(group, placements, _checkpoint.Config.HiddenSize);
+        }
+
+        var weights = group.WeightMap(placements);
 
         var model = new Transformer(_checkpoint, _backend, weights, _peers);
         var tokenizer = File.Exists(Path.Combine(options.ModelDirectory, "tokenizer.json"))
