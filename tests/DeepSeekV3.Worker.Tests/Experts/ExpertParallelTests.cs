@@ -63,6 +63,28 @@ public sealed class ExpertParallelTests
         }
     }
 
+    [Fact]
+    public async Task ExpertLoadAndDispatchLatency_AreExportedForPrometheus()
+    {
+        using var checkpoint = Checkpoint.Open(GoldenData.Directory("tiny-bf16"));
+        await using var group = await LoopbackExpertGroup.StartAsync(checkpoint, 2);
+        using var metrics = new DeepSeekV3.Worker.Metrics.Dsv3Metrics();
+        var duration = metrics.ObserveExperts(() => [.. Enumerable.Range(0, 16).Select(e => group.Leader.MoeLayers.Sum(l => group.Leader.ExpertLoad(l)[e]))]);
+        group.Peers!.ExchangeObserved = elapsed => duration.Record(elapsed.TotalSeconds);
+        using var exporter = new DeepSeekV3.Wire.Metrics.PrometheusExporter([metrics.Meter]);
+        var prompt = GoldenData.Prompts("tiny-bf16")[0].Tokens;
+
+        new GreedyGenerator(group.Leader).Generate([prompt], 3);
+        string text = exporter.Collect();
+
+        // Every token of every MoE layer routes to experts_per_tok experts: (prompt + 2 decode steps) x 2 layers x 4.
+        long routed = text.Split('\n').Where(l => l.StartsWith("dsv3_expert_tokens_total{", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal((prompt.Length + 2) * 2 * 4, routed);
+        Assert.Contains("dsv3_expert_dispatch_duration_seconds_count ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("dsv3_expert_dispatch_duration_seconds_count 0", text, StringComparison.Ordinal);
+    }
+
     private static void AssertSameAs(IReadOnlyList<GenerationResult> alone, IReadOnlyList<GenerationResult> together, int prompts)
     {
         for (int p = 0; p < prompts; p++)

@@ -8,12 +8,12 @@ namespace DeepSeekV3.Worker.Commands;
 /// [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME]
 /// [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N]
 /// [--no-prefix-cache] [--no-preload] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin] [--rank R --group-size N --peers A0,A1,...]
-/// [--group-timeout-seconds S]</c>: an OpenAI-compatible server, alone or as one rank of an expert-parallel group.
+/// [--redundant-experts D] [--group-timeout-seconds S] [--rebalance-seconds S]</c>: an OpenAI-compatible server, alone or as one rank of an expert-parallel group.
 /// </summary>
 public static class ServeCommand
 {
     public const string Usage =
-        "dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051] [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin] [--rank R --group-size N --peers A0,A1,...] [--group-timeout-seconds S]";
+        "dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051] [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin] [--rank R --group-size N --peers A0,A1,...] [--redundant-experts D] [--group-timeout-seconds S] [--rebalance-seconds S]";
 
     public static int Run(IReadOnlyList<string> arguments)
     {
@@ -30,12 +30,12 @@ public static class ServeCommand
         {
             if (args.Optional("group-size") is { } size)
             {
-                return Experts.GroupTopology.Parse(args.Optional("rank") ?? "0", size, args.Optional("peers") ?? "");
+                return Experts.GroupTopology.Parse(args.Optional("rank") ?? "0", size, args.Optional("peers") ?? "", args.Optional("redundant-experts") ?? "0");
             }
 
-            if (args.Optional("rank") is not null || args.Optional("peers") is not null)
+            if (args.Optional("rank") is not null || args.Optional("peers") is not null || args.Optional("redundant-experts") is not null)
             {
-                throw new FormatException("--rank and --peers need --group-size");
+                throw new FormatException("--rank, --peers and --redundant-experts need --group-size");
             }
 
             return Experts.GroupTopology.FromEnvironment(Environment.GetEnvironmentVariable);
@@ -103,6 +103,8 @@ public static class ServeCommand
         {
             Group = group,
             GroupTimeout = TimeSpan.FromSeconds(args.Number("group-timeout-seconds", 600, 1, 86400)),
+            // With redundant slots there is something to balance: every 5 minutes unless told otherwise.
+            RebalanceInterval = TimeSpan.FromSeconds(args.Number("rebalance-seconds", group.RedundantExperts > 0 ? 300 : 0, 0, 86400)),
             ModelDirectory = args.Required("model"),
             Role = role,
             GrpcPort = args.Number("grpc-port", 50051, 0, 65535),

@@ -5,7 +5,7 @@ using System.Text;
 namespace DeepSeekV3.Worker.Commands;
 
 /// <summary>
-/// <c>dsv3 up [--prefill N] [--decode M] [--group-size R] [--model DIR | --preset tiny|small] [--port P] [--once]</c>: a
+/// <c>dsv3 up [--prefill N] [--decode M] [--group-size R] [--redundant-experts D] [--model DIR | --preset tiny|small] [--port P] [--once]</c>: a
 /// local deployment with the topology the operator creates on Kubernetes — N prefill and M decode replicas, each a group
 /// of R processes splitting the routed experts (rank 0 takes the traffic), and a router, as child processes on
 /// loopback — shown until ready, then serving the OpenAI API on P until Ctrl-C (or, with --once, answering one chat
@@ -13,7 +13,7 @@ namespace DeepSeekV3.Worker.Commands;
 /// </summary>
 public static class UpCommand
 {
-    public const string Usage = "dsv3 up [--prefill N] [--decode M] [--group-size R] [--model DIR | --preset tiny|small] [--port 8000] [--once]";
+    public const string Usage = "dsv3 up [--prefill N] [--decode M] [--group-size R] [--redundant-experts D] [--model DIR | --preset tiny|small] [--port 8000] [--once]";
 
     public static int Run(IReadOnlyList<string> arguments, TextWriter output, CancellationToken cancellationToken)
     {
@@ -21,6 +21,7 @@ public static class UpCommand
         int prefill = args.Number("prefill", 1, 1, 16);
         int decode = args.Number("decode", 1, 1, 16);
         int groupSize = args.Number("group-size", 1, 1, 16);
+        int redundant = args.Number("redundant-experts", 0, 0, 4096);
         int port = args.Number("port", 8000, 0, 65535);
         bool once = args.Flag("once");
         string? model = args.Optional("model");
@@ -48,7 +49,7 @@ public static class UpCommand
             {
                 string name = rank == 0 ? replica : $"{replica}-rank{rank}";
                 var (http, grpc) = ports[rank];
-                string[] group = groupSize == 1 ? [] : ["--rank", $"{rank}", "--group-size", $"{groupSize}", "--peers", peers];
+                string[] group = groupSize == 1 ? [] : ["--rank", $"{rank}", "--group-size", $"{groupSize}", "--peers", peers, "--redundant-experts", $"{redundant}"];
                 int pid = cluster.Start(name, http, ["--role", isPrefill ? "prefill" : "decode", "--model", model, "--port", $"{http}", "--grpc-port", $"{grpc}",
                     "--served-model-name", "deepseek-v3-demo", .. group], Path.Combine(logs, name + ".log"));
                 output.WriteLine($"started {name} (pid {pid}, http {http}, grpc {grpc})");

@@ -124,12 +124,17 @@ public sealed class RemoteExpertPeers : IExpertPeers, IDisposable
 
             if (pending.Count > 0)
             {
+                var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
                 Exchanges++;
-                ExchangeTime += System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                ExchangeTime += elapsed;
+                ExchangeObserved?.Invoke(elapsed);
             }
 
         }
     }
+
+    /// <summary>Called with each exchange's duration (the dispatch latency metric).</summary>
+    public Action<TimeSpan>? ExchangeObserved { get; set; }
 
     /// <summary>The placement in use, per layer.</summary>
     public ExpertPlacement?[] Placements

@@ -57,6 +57,20 @@ public sealed class Dsv3Metrics : IDisposable
             : [], description: "KV cache blocks by state.");
     }
 
+    /// <summary>
+    /// Expert parallelism: tokens routed to each expert (summed over layers, so at most n_routed_experts series) and the
+    /// dispatch + combine latency of each MoE layer that went to peers.
+    /// </summary>
+    public Histogram<double> ObserveExperts(Func<long[]?> tokensPerExpert)
+    {
+        _meter.CreateObservableCounter(MetricNames.ExpertTokens,
+            () => tokensPerExpert() is { } load
+                ? load.Select((tokens, expert) => new Measurement<long>(tokens, new KeyValuePair<string, object?>("expert", expert)))
+                : [],
+            unit: "{token}", description: "Tokens routed to each routed expert by this rank's steps, over all MoE layers.");
+        return Histogram(MetricNames.ExpertDispatchDuration, "Seconds from dispatching a MoE layer's tokens to peers to the last combine.");
+    }
+
     public void Dispose() => _meter.Dispose();
 
     private Histogram<double> Histogram(string name, string description) =>

@@ -35,5 +35,8 @@ public sealed record ServeOptions
     /// <summary>How long the leader waits for every rank of its group to be ready before it reports a failure.</summary>
     public TimeSpan GroupTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How often the leader re-balances its experts from observed load (zero: never).</summary>
+    public TimeSpan RebalanceInterval { get; init; } = TimeSpan.Zero;
+
     public string ModelName => ServedModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(ModelDirectory)));
 }

@@ -56,6 +56,7 @@ public static partial class ServerHost
         var processMeter = ProcessMetrics.Create();
         var exporter = new PrometheusExporter([metrics.Meter, grpcMetrics.Meter, processMeter]);
         var loader = new ModelLoader(options, logger, metrics);
+        var dispatchDuration = options.Group.Size > 1 ? metrics.ObserveExperts(() => TotalExpertLoad(loader.Model)) : null;
         var health = new HealthService();
         health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing);
         RemoteGenerationService? router = null;
@@ -105,6 +106,16 @@ public static partial class ServerHost
             {
                 state.SetReady(engine);
                 health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+                if (loader.Peers is { } peers)
+                {
+                    peers.ExchangeObserved = elapsed => dispatchDuration?.Record(elapsed.TotalSeconds);
+                    if (options.RebalanceInterval > TimeSpan.Zero && options.Group.IsLeader && options.Group.RedundantExperts > 0)
+                    {
+                        var rebalancer = new Experts.ExpertRebalancer(loader.Model!, peers, options.Group, logger);
+                        _ = rebalancer.RunAsync(options.RebalanceInterval, app.Lifetime.ApplicationStopping)
+                            .ContinueWith(_ => { }, TaskScheduler.Default); // ends with the server
+                    }
+                }
             }
         }));
         app.Lifetime.ApplicationStopping.Register(() => Drain(state, health));
@@ -119,6 +130,27 @@ public static partial class ServerHost
             processMeter.Dispose();
         });
         return app;
+    }
+
+    /// <summary>Tokens routed to each expert summed over the MoE layers (null before the model is loaded).</summary>
+    private static long[]? TotalExpertLoad(Transformer? model)
+    {
+        if (model is null)
+        {
+            return null;
+        }
+
+        var total = new long[model.Config.NRoutedExperts];
+        foreach (int layer in model.MoeLayers)
+        {
+            var load = model.ExpertLoad(layer);
+            for (int e = 0; e < total.Length; e++)
+            {
+                total[e] += load[e];
+            }
+        }
+
+        return total;
     }
 
     /// <summary>
