@@ -36,7 +36,7 @@ public sealed class DeepSeekDeploymentReconciler
         _logger = logger;
     }
 
-    /// <summary>How long a scaled-down group stays out of the leaders Service before it is deleted.</summary>
+    /// <summary>How long a scaled-down group stays out of the serving Service before it is deleted.</summary>
     public TimeSpan DrainPeriod { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Reconciles one deployment; returns when to look again (null: only when something changes).</summary>

@@ -17,7 +17,7 @@ public sealed record RestartGroup(GroupObservation Current, int Restarts, string
 /// <summary>Every rank is ready at once: remember when (failures count from then), optionally forgiving old restarts.</summary>
 public sealed record MarkGroupStarted(GroupObservation Current, bool ResetRestarts) : GroupAction;
 
-/// <summary>A group above the desired count: take it out of the leaders Service so it gets no new work.</summary>
+/// <summary>A group above the desired count: take it out of the serving Service so it gets no new work.</summary>
 public sealed record DrainGroup(GroupObservation Current) : GroupAction;
 
 /// <summary>A draining group that is wanted again (scaled back up): serve again.</summary>

@@ -24,9 +24,9 @@ public static class DesiredState
             TopologyBuilder.Build(deployment),
             [
                 PoolServiceBuilder.PoolService(deployment, PoolRole.Prefill),
-                PoolServiceBuilder.LeaderService(deployment, PoolRole.Prefill),
+                PoolServiceBuilder.ServingService(deployment, PoolRole.Prefill),
                 PoolServiceBuilder.PoolService(deployment, PoolRole.Decode),
-                PoolServiceBuilder.LeaderService(deployment, PoolRole.Decode),
+                PoolServiceBuilder.ServingService(deployment, PoolRole.Decode),
                 RouterBuilder.Service(deployment),
             ],
             groups,

@@ -36,8 +36,8 @@ public static class Labels
     public const string DrainingSince = "deepseekv3.io/draining-since";
 
     /// <summary>
-    /// Pod label the leaders Service selects on ("true" from the template). Draining a group sets it to "false" on
-    /// its pods, so the router (which resolves the leaders Service) sends it no new work while in-flight requests
+    /// Pod label the serving Service selects on ("true" from the template). Draining a group sets it to "false" on
+    /// its pods, so the router (which resolves the serving Service) sends it no new work while in-flight requests
     /// finish. Not part of the StatefulSet selector, so relabelling a pod does not orphan it.
     /// </summary>
     public const string Serving = "deepseekv3.io/serving";

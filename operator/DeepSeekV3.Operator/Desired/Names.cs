@@ -17,7 +17,7 @@ public static class Names
     public static string PoolService(string deployment, PoolRole role) => $"{deployment}-{Pool(role)}";
 
     /// <summary>Headless Service over ready rank-0 pods: the addresses the router sends work to.</summary>
-    public static string LeaderService(string deployment, PoolRole role) => $"{deployment}-{Pool(role)}-leaders";
+    public static string ServingService(string deployment, PoolRole role) => $"{deployment}-{Pool(role)}-serving";
 
     public static string Router(string deployment) => $"{deployment}-router";
 

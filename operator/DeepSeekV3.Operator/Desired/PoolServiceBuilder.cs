@@ -7,19 +7,19 @@ namespace DeepSeekV3.Operator.Desired;
 /// <summary>
 /// Two headless Services per pool. The pool Service covers every rank, ready or not (publishNotReadyAddresses), and
 /// is the StatefulSets' serviceName, so each rank has a stable DNS name while the group is still starting. The
-/// leader Service covers ready rank-0 pods only: the router's view of the pool.
+/// serving Service covers ready pods that are not draining: the router's view of the pool. Every rank of a group runs
+/// attention for its own requests (data-parallel attention) and reports ready only once its whole group serves.
 /// </summary>
 public static class PoolServiceBuilder
 {
     public static Service PoolService(DeepSeekDeployment owner, PoolRole role) =>
         Headless(owner, role, Names.PoolService(owner.Metadata.Name ?? "", role), ChildMetadata.SelectorLabels(owner, Names.Pool(role)), publishNotReady: true);
 
-    public static Service LeaderService(DeepSeekDeployment owner, PoolRole role)
+    public static Service ServingService(DeepSeekDeployment owner, PoolRole role)
     {
         var selector = ChildMetadata.SelectorLabels(owner, Names.Pool(role));
-        selector[Labels.PodIndex] = "0";
         selector[Labels.Serving] = "true";
-        return Headless(owner, role, Names.LeaderService(owner.Metadata.Name ?? "", role), selector, publishNotReady: false);
+        return Headless(owner, role, Names.ServingService(owner.Metadata.Name ?? "", role), selector, publishNotReady: false);
     }
 
     private static Service Headless(DeepSeekDeployment owner, PoolRole role, string name, Dictionary<string, string> selector, bool publishNotReady) => new()

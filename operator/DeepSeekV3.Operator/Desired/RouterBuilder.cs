@@ -6,9 +6,9 @@ using DeepSeekV3.Operator.Api.V1Alpha1;
 namespace DeepSeekV3.Operator.Desired;
 
 /// <summary>
-/// The router: a Deployment of `dsv3 serve --role router` pods in front of the pools' leader Services (headless, so
-/// DNS gives one address per ready rank-0 pod and the router re-resolves as groups come and go), and the ClusterIP
-/// Service clients call.
+/// The router: a Deployment of `dsv3 serve --role router` pods in front of the pools' serving Services (headless, so
+/// DNS gives one address per ready, non-draining rank and the router re-resolves as groups come and go), and the
+/// ClusterIP Service clients call.
 /// </summary>
 public static class RouterBuilder
 {
@@ -19,7 +19,7 @@ public static class RouterBuilder
         var spec = owner.Spec;
         string name = owner.Metadata.Name ?? "";
         string ns = owner.Metadata.Namespace ?? "default";
-        string Leaders(PoolRole role) => $"{Names.LeaderService(name, role)}.{ns}.svc:{Ports.WorkerGrpc}";
+        string Serving(PoolRole role) => $"{Names.ServingService(name, role)}.{ns}.svc:{Ports.WorkerGrpc}";
         var env = new List<EnvVar>();
         if (spec.Router.ApiKeySecret is { } keys)
         {
@@ -36,7 +36,7 @@ public static class RouterBuilder
                 "serve", "--role", "router", "--model", "/model", "--host", "0.0.0.0",
                 "--port", Ports.RouterHttp.ToString(CultureInfo.InvariantCulture),
                 "--served-model-name", spec.Model.Name,
-                "--prefill", Leaders(PoolRole.Prefill), "--decode", Leaders(PoolRole.Decode),
+                "--prefill", Serving(PoolRole.Prefill), "--decode", Serving(PoolRole.Decode),
                 "--routing-policy", PolicyFlag(spec.Router.RoutingPolicy),
             ],
             Env = env.Count == 0 ? null : env,

@@ -29,7 +29,7 @@ public static class TopologyBuilder
             ["nodesPerReplica"] = pool.NodesPerReplica,
             ["gpusPerNode"] = pool.GpusPerNode,
             ["redundantExperts"] = pool.RedundantExperts,
-            ["leaders"] = $"{Names.LeaderService(name, role)}.{ns}.svc:{Ports.WorkerGrpc}",
+            ["serving"] = $"{Names.ServingService(name, role)}.{ns}.svc:{Ports.WorkerGrpc}",
         };
         var topology = new JsonObject
         {

@@ -95,7 +95,7 @@ public class OperatorLifecycleTests
         Assert.Contains("v3-decode-1-1 restarted 1 time(s)", Assert.Single(await cluster.Events("GroupRestarted")).Message, StringComparison.Ordinal);
         await cluster.PhaseAsync("v3", DeploymentPhase.Available, op);
 
-        // Scale down: the surplus group leaves the leaders Service first, then goes.
+        // Scale down: the surplus group leaves the serving Service first, then goes.
         bool sawDraining = false;
         void Drain(StoredEvent change) => sawDraining |= change.Kind.Plural == "pods"
             && (string?)change.Resource["metadata"]!["name"] == "v3-decode-2-0" && (string?)change.Resource["metadata"]!["labels"]?[Labels.Serving] == "false";

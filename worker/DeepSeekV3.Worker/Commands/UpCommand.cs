@@ -7,7 +7,7 @@ namespace DeepSeekV3.Worker.Commands;
 /// <summary>
 /// <c>dsv3 up [--prefill N] [--decode M] [--group-size R] [--redundant-experts D] [--model DIR | --preset tiny|small] [--port P] [--once]</c>: a
 /// local deployment with the topology the operator creates on Kubernetes — N prefill and M decode replicas, each a group
-/// of R processes splitting the routed experts (rank 0 takes the traffic), and a router, as child processes on
+/// of R processes splitting the routed experts (each rank serves requests of its own), and a router, as child processes on
 /// loopback — shown until ready, then serving the OpenAI API on P until Ctrl-C (or, with --once, answering one chat
 /// request and stopping).
 /// </summary>
@@ -44,7 +44,8 @@ public static class UpCommand
             string replica = isPrefill ? $"prefill-{i}" : $"decode-{i - prefill}";
             var ports = Enumerable.Range(0, groupSize).Select(_ => (Http: LocalCluster.FreePort(), Grpc: LocalCluster.FreePort())).ToList();
             string peers = string.Join(',', ports.Select(p => $"127.0.0.1:{p.Grpc}"));
-            (isPrefill ? prefillGrpc : decodeGrpc).Add($"127.0.0.1:{ports[0].Grpc}"); // the router talks to leaders only
+            // Every rank runs attention for its own requests (data-parallel attention): the router knows them all.
+            (isPrefill ? prefillGrpc : decodeGrpc).AddRange(ports.Select(p => $"127.0.0.1:{p.Grpc}"));
             for (int rank = 0; rank < groupSize; rank++)
             {
                 string name = rank == 0 ? replica : $"{replica}-rank{rank}";

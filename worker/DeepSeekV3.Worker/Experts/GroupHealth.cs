@@ -4,12 +4,16 @@ using DeepSeekV3.Wire.Grpc;
 namespace DeepSeekV3.Worker.Experts;
 
 /// <summary>
-/// The leader's view of its group: every other rank answers grpc.health.v1 with SERVING once its experts are loaded.
-/// The leader takes traffic only when all do, and stops reporting ready while any does not (the operator then restarts
-/// the whole group).
+/// A rank's view of its group. Two health services tell the stages apart: "deepseekv3.v1.Expert" turns SERVING as soon
+/// as a rank's experts are loaded (what the other ranks wait for), the overall "" status only when the whole group is
+/// (what traffic waits for). So every rank — each runs attention for its own requests — takes traffic only when the
+/// group is complete, and stops reporting ready while a rank is missing (the operator then restarts the whole group).
 /// </summary>
 public sealed class GroupHealth(GroupTopology topology) : IDisposable
 {
+    /// <summary>The health service name a rank reports once its experts can be dispatched to.</summary>
+    public const string ExpertsReady = "deepseekv3.v1.Expert";
+
     private readonly Dictionary<int, GrpcChannel> _channels = [];
 
     /// <summary>The ranks that are not serving now, with why (empty when the group is complete).</summary>
@@ -31,12 +35,16 @@ public sealed class GroupHealth(GroupTopology topology) : IDisposable
 
             try
             {
-                var answer = await channel.UnaryAsync(HealthService.Check, new HealthCheckRequest(),
+                var answer = await channel.UnaryAsync(HealthService.Check, new HealthCheckRequest { Service = ExpertsReady },
                     new CallOptions { Deadline = DateTime.UtcNow.AddSeconds(2), CancellationToken = cancellationToken });
                 if (answer.Status != HealthCheckResponse.Types.ServingStatus.Serving)
                 {
                     missing.Add($"rank {rank} ({topology.Peers[rank]}) is {answer.Status}");
                 }
+            }
+            catch (RpcException e) when (e.Status.Code == StatusCode.NotFound)
+            {
+                missing.Add($"rank {rank} ({topology.Peers[rank]}) is still loading");
             }
             catch (Exception e) when (e is RpcException or HttpRequestException or IOException)
             {
@@ -65,6 +73,25 @@ public sealed class GroupHealth(GroupTopology topology) : IDisposable
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Watches the group every <paramref name="interval"/> and reports each change of completeness (false: a rank is
+    /// missing, with why), until cancelled.
+    /// </summary>
+    public async Task MonitorAsync(TimeSpan interval, Action<bool, string> changed, CancellationToken cancellationToken)
+    {
+        bool complete = true;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+            var missing = await MissingAsync(cancellationToken).ConfigureAwait(false);
+            if ((missing.Count == 0) != complete)
+            {
+                complete = missing.Count == 0;
+                changed(complete, string.Join("; ", missing));
+            }
         }
     }
 

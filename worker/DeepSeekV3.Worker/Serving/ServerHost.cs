@@ -102,10 +102,12 @@ public static partial class ServerHost
             {
                 router = StartRouter(options, state, logger);
             }
-            else if (LoadModel(loader, state, logger) is { } engine && AwaitGroup(options, state, logger, app.Lifetime.ApplicationStopping))
+            else if (LoadModel(loader, state, logger) is { } engine && ExpertsLoaded(options, health)
+                     && AwaitGroup(options, state, logger, app.Lifetime.ApplicationStopping))
             {
                 state.SetReady(engine);
                 health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+                MonitorGroup(options, health, logger, app.Lifetime.ApplicationStopping);
                 if (loader.Peers is { } peers)
                 {
                     peers.ExchangeObserved = elapsed => dispatchDuration?.Record(elapsed.TotalSeconds);
@@ -153,13 +155,49 @@ public static partial class ServerHost
         return total;
     }
 
+    /// <summary>Tells the other ranks this one's experts can take dispatches (before this rank takes traffic).</summary>
+    private static bool ExpertsLoaded(ServeOptions options, HealthService health)
+    {
+        if (options.Group.Size > 1)
+        {
+            health.SetStatus(Experts.GroupHealth.ExpertsReady, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+        }
+
+        return true;
+    }
+
     /// <summary>
-    /// The leader of an expert-parallel group takes traffic only when every rank serves its experts; a rank that never
-    /// comes up within the group timeout makes the leader fail to load, with the missing ranks in the message.
+    /// While the group is complete this rank reports SERVING; a rank that goes missing turns it NOT_SERVING (its
+    /// requests would fail at the next MoE layer) until the rank is back or the operator restarts the group.
+    /// </summary>
+    private static void MonitorGroup(ServeOptions options, HealthService health, ILogger logger, CancellationToken stopping)
+    {
+        if (options.Group.Size == 1)
+        {
+            return;
+        }
+
+        var group = new Experts.GroupHealth(options.Group);
+        _ = group.MonitorAsync(TimeSpan.FromSeconds(2), (complete, why) =>
+        {
+            health.SetStatus("", complete
+                ? Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving
+                : Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing);
+            LogGroupChanged(logger, complete ? "complete again" : "incomplete: " + why);
+        }, stopping).ContinueWith(_ => group.Dispose(), TaskScheduler.Default);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "expert-parallel group {State}")]
+    private static partial void LogGroupChanged(ILogger logger, string state);
+
+    /// <summary>
+    /// Every rank of an expert-parallel group runs attention for its own requests, so each takes traffic only when
+    /// every other rank serves its experts; a rank that never comes up within the group timeout makes this one fail
+    /// to load, with the missing ranks in the message.
     /// </summary>
     private static bool AwaitGroup(ServeOptions options, ServingState state, ILogger logger, CancellationToken stopping)
     {
-        if (options.Group.Size == 1 || !options.Group.IsLeader)
+        if (options.Group.Size == 1)
         {
             return true;
         }
