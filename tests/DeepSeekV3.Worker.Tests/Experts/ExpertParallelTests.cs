@@ -34,6 +34,23 @@ public sealed class ExpertParallelTests
     }
 
     [Fact]
+    public async Task EveryRank_ServesItsOwnRequestsAtTheSameTimeAsThePeers_DataParallelAttention()
+    {
+        using var checkpoint = Checkpoint.Open(GoldenData.Directory("tiny-bf16"));
+        using var backend = new CpuBackend(1);
+        var prompts = GoldenData.Prompts("tiny-bf16").Select(p => p.Tokens).ToArray();
+        var alone = new GreedyGenerator(new Transformer(checkpoint, backend)).Generate(prompts, MaxNewTokens);
+        await using var group = await LoopbackExpertGroup.StartAsync(checkpoint, 4, redundantExperts: 4);
+
+        // All four ranks generate at once: each dispatches to the others while serving their dispatches.
+        var runs = await Task.WhenAll(group.Models.Select(model => Task.Run(() => new GreedyGenerator(model).Generate(prompts, MaxNewTokens))))
+            .WaitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.All(runs, run => AssertSameAs(alone, run, prompts.Length));
+        Assert.All(group.AllPeers, peers => Assert.True(peers!.BytesMoved > 0));
+    }
+
+    [Fact]
     public async Task LivePlacementChange_DuringGeneration_KeepsTheOutputAndMovesTheExperts()
     {
         using var checkpoint = Checkpoint.Open(GoldenData.Directory("tiny-bf16"));
