@@ -32,10 +32,12 @@ public sealed partial class LocalClusterTests
         Assert.All(cluster.ChildPids, pid => Assert.False(IsAlive(pid), $"child {pid} outlived dsv3 up"));
     }
 
-    [Fact]
-    public async Task Up_ExpertParallelGroupsOfTwo_GreedyTokensEqualReference_AndAKilledRankFailsCleanly()
+    [Theory]
+    [InlineData(2, 0)]
+    [InlineData(4, 4)]
+    public async Task Up_ExpertParallelGroups_GreedyTokensEqualReference_AndAKilledRankFailsCleanly(int groupSize, int redundant)
     {
-        await using var cluster = await UpProcess.StartAsync(["--decode", "1", "--group-size", "2"]);
+        await using var cluster = await UpProcess.StartAsync(["--decode", "1", "--group-size", $"{groupSize}", "--redundant-experts", $"{redundant}"]);
         var prompts = GoldenData.Prompts("tiny-bf16");
 
         foreach (var (tokens, greedy) in prompts)
@@ -43,9 +45,9 @@ public sealed partial class LocalClusterTests
             Assert.Equal(greedy, await cluster.GreedyTokensAsync(tokens, 9));
         }
 
-        // Child order: prefill-0, prefill-0-rank1, decode-0, decode-0-rank1, router. Kill the decode group's rank 1:
+        // Child order: prefill-0, its ranks 1..R-1, decode-0, its ranks, router. Kill the decode group's rank 1:
         // requests end (with an error event or a retried answer), none hangs.
-        Process.GetProcessById(cluster.ChildPids[3]).Kill();
+        Process.GetProcessById(cluster.ChildPids[groupSize + 1]).Kill();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => cluster.StreamAsync(prompts[0].Tokens, 9))).WaitAsync(timeout.Token);
 
