@@ -40,15 +40,25 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
-    [InlineData(1, 1)]
-    [InlineData(4, 2)]
-    [InlineData(9, 2)]
-    [InlineData(16, 1)]
-    public void Linear_TokenCountsAroundTheTile_MatchNaive(int tokens, int threads)
+    [InlineData(WeightFormat.BF16, 37, 1, 1)]
+    [InlineData(WeightFormat.BF16, 37, 4, 2)]
+    [InlineData(WeightFormat.BF16, 37, 9, 2)]
+    [InlineData(WeightFormat.BF16, 37, 16, 1)]
+    [InlineData(WeightFormat.BF16, 150, 2, 1)]
+    [InlineData(WeightFormat.BF16, 150, 3, 2)]
+    [InlineData(WeightFormat.BF16, 150, 5, 2)]
+    [InlineData(WeightFormat.BF16, 150, 17, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 2, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 3, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 7, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 16, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 20, 1)]
+    public void Linear_TokenCountsAroundTheTile_MatchNaive(WeightFormat format, int columns, int tokens, int threads)
     {
-        // 130 x 37: rows leave a partial panel, columns a tail after the last whole vector.
-        using var weight = TestWeight.Create(WeightFormat.BF16, 130, 37, seed: 8);
-        var x = Random(tokens * 37, seed: 9);
+        // 130 rows leave a partial panel; 37 or 150 columns a tail after the last whole vector (150: two FP8 blocks).
+        // 1-16 tokens take the fused kernel 4 tokens at a time, more the dequantize-and-tile path.
+        using var weight = TestWeight.Create(format, 130, columns, seed: 8);
+        var x = Random(tokens * columns, seed: 9);
         var y = new float[tokens * 130];
         using var backend = new CpuBackend(threads);
 

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// Decode-sized <c>y = x · Wᵀ</c> (1 to 4 tokens) straight from the stored weights: 16 BF16 or FP8 codes at a time
+/// Decode-sized <c>y = x · Wᵀ</c> (1 to 16 tokens, 4 at a time) straight from the stored weights: 16 BF16 or FP8 codes at a time
 /// are zero-extended into 16 lanes (vpmovzx), turned into float32 in registers and multiplied into 4 rows × n tokens
 /// of accumulators, so the weights cross the memory bus once and never round-trip through a scratch row. This is the
 /// kernel that decides how close batch-1 decoding gets to the memory-bandwidth roofline. One loop serves both
@@ -16,15 +16,28 @@ namespace DeepSeekV3.Inference.Compute;
 /// </summary>
 internal static unsafe class FusedGemvKernel
 {
-    public const int MaxTokens = 4;
+    /// <summary>
+    /// Up to this many tokens use the fused kernel, 4 at a time: a 4-row panel (4 × columns codes, a few KB) is read from
+    /// memory for the first 4 tokens and from L1 for the next ones, so the weight stream stays the bound.
+    /// </summary>
+    public const int MaxTokens = 16;
 
     public static bool IsSupported => Avx512F.IsSupported;
 
     /// <summary>
-    /// y[t, rowOffset + r] = decode(W[r]) · x[t] for the 4 rows starting at <paramref name="weights"/>, t &lt; n ≤ 4;
+    /// y[t, rowOffset + r] = decode(W[r]) · x[t] for the 4 rows starting at <paramref name="weights"/>, t &lt; n ≤ 16;
     /// x [n, columns] (for FP8 already carrying this panel's block scales).
     /// </summary>
     public static void Panel<TDecoder>(byte* weights, int columns, float* x, int n, float* y, int yStride, int rowOffset)
+        where TDecoder : IWeightDecoder
+    {
+        for (int first = 0; first < n; first += 4)
+        {
+            PanelUpTo4<TDecoder>(weights, columns, x + ((long)first * columns), Math.Min(4, n - first), y + ((long)first * yStride), yStride, rowOffset);
+        }
+    }
+
+    private static void PanelUpTo4<TDecoder>(byte* weights, int columns, float* x, int n, float* y, int yStride, int rowOffset)
         where TDecoder : IWeightDecoder
     {
         long rowBytes = (long)columns * TDecoder.BytesPerWeight;
@@ -48,8 +61,15 @@ internal static unsafe class FusedGemvKernel
         }
         else
         {
-            var acc = stackalloc Vector512<float>[4 * MaxTokens]; // [token][row]
-            new Span<Vector512<float>>(acc, 4 * MaxTokens).Clear();
+            // 2 to 4 tokens: 4 rows × 4 tokens = 16 accumulators, plus 4 weight vectors and x, stay in the 32 zmm
+            // registers. Missing tokens read a zero row (their sums are never stored): the loop is bound by the
+            // weight stream, not by the spare FMAs.
+            float* zero = ZeroRow(columns);
+            float* x0 = x, x1 = x + columns, x2 = n > 2 ? x + (2 * columns) : zero, x3 = n > 3 ? x + (3 * columns) : zero;
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+            Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+            Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
             for (int i = 0; i < vectorEnd; i += 16)
             {
                 long at = (long)i * TDecoder.BytesPerWeight;
@@ -57,20 +77,38 @@ internal static unsafe class FusedGemvKernel
                 var v1 = TDecoder.Load16(w1 + at);
                 var v2 = TDecoder.Load16(w2 + at);
                 var v3 = TDecoder.Load16(w3 + at);
-                for (int t = 0; t < n; t++)
-                {
-                    var xv = Vector512.Load(x + (t * columns) + i);
-                    var a = acc + (t * 4);
-                    a[0] = Avx512F.FusedMultiplyAdd(v0, xv, a[0]);
-                    a[1] = Avx512F.FusedMultiplyAdd(v1, xv, a[1]);
-                    a[2] = Avx512F.FusedMultiplyAdd(v2, xv, a[2]);
-                    a[3] = Avx512F.FusedMultiplyAdd(v3, xv, a[3]);
-                }
+                var xv = Vector512.Load(x0 + i);
+                a00 = Avx512F.FusedMultiplyAdd(v0, xv, a00);
+                a01 = Avx512F.FusedMultiplyAdd(v1, xv, a01);
+                a02 = Avx512F.FusedMultiplyAdd(v2, xv, a02);
+                a03 = Avx512F.FusedMultiplyAdd(v3, xv, a03);
+                xv = Vector512.Load(x1 + i);
+                a10 = Avx512F.FusedMultiplyAdd(v0, xv, a10);
+                a11 = Avx512F.FusedMultiplyAdd(v1, xv, a11);
+                a12 = Avx512F.FusedMultiplyAdd(v2, xv, a12);
+                a13 = Avx512F.FusedMultiplyAdd(v3, xv, a13);
+                xv = Vector512.Load(x2 + i);
+                a20 = Avx512F.FusedMultiplyAdd(v0, xv, a20);
+                a21 = Avx512F.FusedMultiplyAdd(v1, xv, a21);
+                a22 = Avx512F.FusedMultiplyAdd(v2, xv, a22);
+                a23 = Avx512F.FusedMultiplyAdd(v3, xv, a23);
+                xv = Vector512.Load(x3 + i);
+                a30 = Avx512F.FusedMultiplyAdd(v0, xv, a30);
+                a31 = Avx512F.FusedMultiplyAdd(v1, xv, a31);
+                a32 = Avx512F.FusedMultiplyAdd(v2, xv, a32);
+                a33 = Avx512F.FusedMultiplyAdd(v3, xv, a33);
             }
 
-            for (int t = 0; t < n; t++)
+            Store(y + rowOffset, a00, a01, a02, a03);
+            Store(y + yStride + rowOffset, a10, a11, a12, a13);
+            if (n > 2)
             {
-                Store(y + (t * yStride) + rowOffset, acc[t * 4], acc[(t * 4) + 1], acc[(t * 4) + 2], acc[(t * 4) + 3]);
+                Store(y + (2 * yStride) + rowOffset, a20, a21, a22, a23);
+            }
+
+            if (n > 3)
+            {
+                Store(y + (3 * yStride) + rowOffset, a30, a31, a32, a33);
             }
         }
 
@@ -86,6 +124,20 @@ internal static unsafe class FusedGemvKernel
                 }
             }
         }
+    }
+
+    [ThreadStatic]
+    private static float[]? t_zeroRow;
+
+    /// <summary>A row of zeros at least <paramref name="columns"/> long, pinned for the thread's lifetime (never written).</summary>
+    private static float* ZeroRow(int columns)
+    {
+        if (t_zeroRow is null || t_zeroRow.Length < columns)
+        {
+            t_zeroRow = GC.AllocateArray<float>(Math.Max(columns, 4096), pinned: true);
+        }
+
+        return (float*)Unsafe.AsPointer(ref t_zeroRow[0]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
