@@ -123,6 +123,7 @@ public sealed class DeepSeekDeploymentReconciler
                 break;
             case ReplaceGroup replace:
                 replace.Desired.Metadata.ResourceVersion = replace.Current.Set.Metadata.ResourceVersion;
+                replace.Desired.Metadata.Annotations![Labels.ReplacedAt] = stamp; // not part of the spec hash
                 await _client.ReplaceAsync(ResourceKind.StatefulSets, replace.Desired, KubernetesJsonContext.Default.StatefulSet, cancellationToken).ConfigureAwait(false);
                 await DeletePodsAsync(replace.Current, cancellationToken).ConfigureAwait(false);
                 await Event(deployment, EventRecorder.Normal, "GroupUpdating",

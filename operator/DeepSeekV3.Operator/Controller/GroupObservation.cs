@@ -18,9 +18,29 @@ public sealed record GroupObservation(StatefulSet Set, IReadOnlyList<Pod> Pods)
 
     public string Revision => WorkerGroupBuilder.RevisionOf(Set);
 
-    /// <summary>Every rank has a pod that is Ready and not being deleted.</summary>
+    /// <summary>
+    /// The pods made since the group was last restarted or replaced. The informer cache can still show pods the
+    /// operator has just deleted; counting them would call a restarting group ready (and start the next one's
+    /// replacement too early, or mark a start that never happened). Timestamps have whole seconds: a pod made in the
+    /// same second counts, and an old pod cannot be that young, as it had to start and serve first.
+    /// </summary>
+    public IReadOnlyList<Pod> CurrentPods => NotBefore is { } since
+        ? [.. Pods.Where(p => p.Metadata.CreationTimestamp is not { } created || created >= since)]
+        : Pods;
+
+    /// <summary>Every rank has a current pod that is Ready and not being deleted.</summary>
     public bool AllReady =>
-        Pods.Count(p => p.Metadata.DeletionTimestamp is null && IsReady(p)) == Ranks && Ranks > 0;
+        CurrentPods.Count(p => p.Metadata.DeletionTimestamp is null && IsReady(p)) == Ranks && Ranks > 0;
+
+    public DateTimeOffset? ReplacedAt => Time(Labels.ReplacedAt);
+
+    private DateTimeOffset? NotBefore => (LastRestart, ReplacedAt) switch
+    {
+        ({ } restart, { } replaced) => restart > replaced ? restart : replaced,
+        ({ } restart, null) => restart,
+        (null, { } replaced) => replaced,
+        _ => null,
+    };
 
     public DateTimeOffset? StartedAt => Time(Labels.StartedAt);
 
@@ -43,7 +63,8 @@ public sealed record GroupObservation(StatefulSet Set, IReadOnlyList<Pod> Pods)
             return null;
         }
 
-        foreach (var pod in Pods.OrderBy(p => p.Metadata.Name, StringComparer.Ordinal))
+        var current = CurrentPods;
+        foreach (var pod in current.OrderBy(p => p.Metadata.Name, StringComparer.Ordinal))
         {
             string name = pod.Metadata.Name ?? "";
             // A crash before the group started (a rank that failed to load once) is not a failure of the
@@ -72,7 +93,7 @@ public sealed record GroupObservation(StatefulSet Set, IReadOnlyList<Pod> Pods)
             }
         }
 
-        return Pods.Count < Ranks ? $"{Ranks - Pods.Count} of {Ranks} ranks have no pod" : null;
+        return current.Count < Ranks ? $"{Ranks - current.Count} of {Ranks} ranks have no pod" : null;
     }
 
     public static bool IsReady(Pod pod) =>

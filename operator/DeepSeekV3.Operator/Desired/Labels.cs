@@ -50,4 +50,7 @@ public static class Labels
 
     /// <summary>Annotation on a group's StatefulSet: when the operator last restarted the whole group (RFC 3339).</summary>
     public const string LastRestart = "deepseekv3.io/last-restart";
+
+    /// <summary>Annotation on a group's StatefulSet: when the operator last replaced it for a spec change (RFC 3339).</summary>
+    public const string ReplacedAt = "deepseekv3.io/replaced-at";
 }

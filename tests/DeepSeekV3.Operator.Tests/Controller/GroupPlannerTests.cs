@@ -146,6 +146,25 @@ public class GroupPlannerTests
         Assert.Equal((2, 1), (first.Existing, first.Draining));
     }
 
+    [Fact]
+    public void Plan_PodsFromBeforeARestartOrReplaceStillInTheCache_DoNotCountAsReady()
+    {
+        var deployment = Fixtures.H200(decode: 2);
+        var old = Decode(deployment);
+        deployment.Spec.Image = "ghcr.io/deepseekv3-cluster/dsv3:0.2.0";
+        var desired = Decode(deployment);
+        // Group 0 was just replaced and group 1 just restarted; the cache still shows their old, ready pods.
+        var replaced = Observe(desired[0], ready: true, replacedAt: Now);
+        var restarted = Observe(old[1], ready: true, groupRestarts: 1, lastRestart: Now);
+
+        var plan = GroupPlanner.Plan(PoolRole.Decode, desired, [replaced, restarted], new RolloutSpec(), Now, Drain);
+
+        Assert.Equal(0, plan.Ready);
+        Assert.DoesNotContain(plan.Actions, a => a is MarkGroupStarted);
+        // Group 1 is out of date and down anyway: replacing it costs nothing; group 0 is not replaced again.
+        Assert.Equal(["v3-decode-1"], plan.Actions.OfType<ReplaceGroup>().Select(a => a.Current.Set.Metadata.Name));
+    }
+
     [Theory]
     [InlineData(0, 0)]
     [InlineData(1, 30)]
@@ -164,7 +183,7 @@ public class GroupPlannerTests
     /// <summary>A group as the API server would show it: the StatefulSet with a uid and annotations, and its pods.</summary>
     internal static GroupObservation Observe(
         StatefulSet desired, bool ready, DateTimeOffset? startedAt = null, int restarts = 0, int groupRestarts = 0,
-        DateTimeOffset? lastRestart = null, DateTimeOffset? drainingSince = null)
+        DateTimeOffset? lastRestart = null, DateTimeOffset? drainingSince = null, DateTimeOffset? replacedAt = null)
     {
         var set = new StatefulSet
         {
@@ -193,6 +212,7 @@ public class GroupPlannerTests
         Annotate(Labels.Restarts, groupRestarts == 0 ? null : groupRestarts);
         Annotate(Labels.LastRestart, lastRestart);
         Annotate(Labels.DrainingSince, drainingSince);
+        Annotate(Labels.ReplacedAt, replacedAt);
         var pods = Enumerable.Range(0, desired.Spec!.Replicas ?? 1).Select(rank => new Pod
         {
             Metadata = new ObjectMeta

@@ -46,7 +46,7 @@ public class OperatorValidationAndFailoverTests
     public async Task TwoReplicas_OneLeads_AndTheOtherTakesOverWhenTheLeaderStopsRenewing()
     {
         await using var cluster = await TestCluster.StartAsync();
-        string[] flags = ["--leader-elect", "--lease-namespace", "default", "--lease-duration-seconds", "3"];
+        string[] flags = ["--leader-elect", "--lease-namespace", "default", "--lease-duration-seconds", "5"];
         await using var a = OperatorProcess.Start(cluster, "op-a", flags);
         await using var b = OperatorProcess.Start(cluster, "op-b", flags);
         await Task.WhenAll(a.WaitReadyAsync(), b.WaitReadyAsync());
