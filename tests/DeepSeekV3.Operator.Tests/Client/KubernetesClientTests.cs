@@ -96,6 +96,32 @@ public class KubernetesClientTests
         File.Delete(path);
     }
 
+    [Fact]
+    public void InCluster_ReadsTheServiceAccountFilesAndTheServiceEnvironment()
+    {
+        string directory = Directory.CreateTempSubdirectory("dsv3-serviceaccount").FullName;
+        File.WriteAllText(Path.Combine(directory, "token"), "sa-token\n");
+        File.WriteAllText(Path.Combine(directory, "namespace"), "deepseek-system\n");
+        string? host = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"), port = Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_PORT");
+        try
+        {
+            Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_HOST", "fd00::1");
+            Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_PORT", "6443");
+
+            var connection = InClusterConfig.Load(directory);
+
+            Assert.True(InClusterConfig.IsAvailable(directory));
+            Assert.Equal(new Uri("https://[fd00::1]:6443"), connection.Server);
+            Assert.Equal("deepseek-system", connection.Namespace);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_HOST", host);
+            Environment.SetEnvironmentVariable("KUBERNETES_SERVICE_PORT", port);
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private sealed class ManualTime(DateTimeOffset start) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = start;
