@@ -55,6 +55,10 @@ public class CrdGenerationTests
         var sourceRule = (string?)spec["model"]!["properties"]!["source"]!["x-kubernetes-validations"]![0]!["rule"];
         Assert.Contains("has(self.pvc)", sourceRule, StringComparison.Ordinal);
         Assert.Contains("image", schema["properties"]!["spec"]!["required"]!.AsArray().Select(n => (string?)n));
+
+        // The API server refuses expert layouts that cannot split, with the same expert count the planner uses.
+        var poolRule = (string?)spec["decode"]!["x-kubernetes-validations"]![0]!["rule"];
+        Assert.StartsWith($"({DeepSeekV3.Operator.Validation.CapacityPlanner.RoutedExperts} + self.redundantExperts) %", poolRule, StringComparison.Ordinal);
     }
 
     private static void Walk(JsonNode schema, string path, List<string> undescribed)

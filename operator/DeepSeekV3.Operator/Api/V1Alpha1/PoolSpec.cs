@@ -4,6 +4,10 @@ using DeepSeekV3.Operator.Api.Schema;
 namespace DeepSeekV3.Operator.Api.V1Alpha1;
 
 [Description("A pool of identical worker groups. One group is one model replica: nodesPerReplica pods (one per node, ranks 0..n-1) with expert-parallel MoE across all their GPUs.")]
+// The 256 routed experts of every DeepSeek-V3-family checkpoint (CapacityPlanner.RoutedExperts; a test keeps them equal):
+// the API server refuses a group whose expert slots cannot be split evenly before the operator ever sees it.
+[ValidationRule("(256 + self.redundantExperts) % (self.nodesPerReplica * self.gpusPerNode) == 0",
+    "the 256 routed experts plus redundantExperts must divide evenly over the group's GPUs (nodesPerReplica x gpusPerNode)")]
 public sealed class PoolSpec
 {
     [Default("1")]
