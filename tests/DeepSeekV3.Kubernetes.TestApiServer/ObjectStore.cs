@@ -131,34 +131,27 @@ public sealed class ObjectStore
         return created;
     }
 
-    public JsonObject Update(ApiKind kind, string? @namespace, string name, JsonObject body, WritePart part)
-    {
-        var pending = new List<StoredEvent>();
-        JsonObject result;
-        lock (_lock)
+    public JsonObject Update(ApiKind kind, string? @namespace, string name, JsonObject body, WritePart part) =>
+        Change(kind, @namespace, name, (string?)body["metadata"]?["resourceVersion"], part, current =>
         {
-            string? ns = Ns(kind, @namespace);
-            var current = Bucket(kind).GetValueOrDefault((ns, name)) ?? throw ApiException.NotFound(kind, name);
-            var meta = Metadata(body);
-            if ((string?)meta["resourceVersion"] is { Length: > 0 } expected && expected != (string?)current["metadata"]!["resourceVersion"])
-            {
-                throw ApiException.Conflict(kind, name);
-            }
-
-            if ((string?)meta["name"] is { Length: > 0 } bodyName && bodyName != name)
+            if ((string?)body["metadata"]?["name"] is { Length: > 0 } bodyName && bodyName != name)
             {
                 throw ApiException.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
             }
 
-            result = ApplyUpdate(kind, ns, name, current, body, part, pending);
-        }
-
-        Publish(pending);
-        return result;
-    }
+            return body;
+        });
 
     /// <summary>A JSON merge patch of the object (or of its status), with the same rules as an update.</summary>
-    public JsonObject Patch(ApiKind kind, string? @namespace, string name, JsonNode patch, WritePart part)
+    public JsonObject Patch(ApiKind kind, string? @namespace, string name, JsonNode patch, WritePart part) =>
+        Change(kind, @namespace, name, (string?)patch["metadata"]?["resourceVersion"], part, current =>
+            MergePatch.Apply(current, patch) as JsonObject ?? throw ApiException.BadRequest("a merge patch of an object must be an object"));
+
+    /// <summary>
+    /// Replaces an existing object by what <paramref name="next"/> makes of it, refusing a stale
+    /// <paramref name="expectedVersion"/> with 409 (api-concepts.md "Concurrency control and consistency").
+    /// </summary>
+    private JsonObject Change(ApiKind kind, string? @namespace, string name, string? expectedVersion, WritePart part, Func<JsonObject, JsonObject> next)
     {
         var pending = new List<StoredEvent>();
         JsonObject result;
@@ -166,13 +159,12 @@ public sealed class ObjectStore
         {
             string? ns = Ns(kind, @namespace);
             var current = Bucket(kind).GetValueOrDefault((ns, name)) ?? throw ApiException.NotFound(kind, name);
-            if ((string?)patch["metadata"]?["resourceVersion"] is { Length: > 0 } expected && expected != (string?)current["metadata"]!["resourceVersion"])
+            if (expectedVersion is { Length: > 0 } && expectedVersion != (string?)current["metadata"]!["resourceVersion"])
             {
                 throw ApiException.Conflict(kind, name);
             }
 
-            var merged = MergePatch.Apply(current, patch) as JsonObject ?? throw ApiException.BadRequest("a merge patch of an object must be an object");
-            result = ApplyUpdate(kind, ns, name, current, merged, part, pending);
+            result = ApplyUpdate(kind, ns, name, current, next(current), part, pending);
         }
 
         Publish(pending);
