@@ -80,7 +80,8 @@ public sealed class DeepSeekDeploymentReconciler
         {
             var plan = GroupPlanner.Plan(
                 role, [.. desired.Groups.Where(g => g.Metadata.Labels![Labels.Component] == Names.Pool(role))],
-                Observe(deployment, role), deployment.Spec.Rollout, now, DrainPeriod);
+                Observe(deployment, role), deployment.Spec.Rollout, now, DrainPeriod,
+                DesiredState.SurgeGroups(deployment, role, deployment.Spec.Rollout.MaxSurge));
             foreach (var action in plan.Actions)
             {
                 await ExecuteAsync(deployment, action, now, cancellationToken).ConfigureAwait(false);

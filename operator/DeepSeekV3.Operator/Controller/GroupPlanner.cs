@@ -9,7 +9,8 @@ namespace DeepSeekV3.Operator.Controller;
 /// <list type="bullet">
 /// <item>missing groups are created; groups above the count are drained, then deleted after the drain period;</item>
 /// <item>out-of-date groups are replaced whole, never mixing revisions: a group that is not ready anyway at once,
-/// ready ones only while fewer than maxUnavailable groups of the pool are down;</item>
+/// ready ones only while fewer than maxUnavailable groups of the pool are down — counting each ready surge group
+/// (up to maxSurge extra groups of the new revision, run above replicas while the update lasts) as one more up;</item>
 /// <item>a started group that lost a rank is restarted whole, after a backoff of 30 s doubling to 10 min, at most
 /// groupRestartLimit times; a group stable for 10 minutes has its restarts forgiven.</item>
 /// </list>
@@ -22,7 +23,7 @@ public static class GroupPlanner
 
     public static PoolPlan Plan(
         PoolRole role, IReadOnlyList<StatefulSet> desired, IReadOnlyList<GroupObservation> observed, RolloutSpec rollout,
-        DateTimeOffset now, TimeSpan drainPeriod)
+        DateTimeOffset now, TimeSpan drainPeriod, IReadOnlyList<StatefulSet>? surge = null)
     {
         var actions = new List<GroupAction>();
         var failing = new List<string>();
@@ -33,6 +34,32 @@ public static class GroupPlanner
         var byIndex = observed.GroupBy(o => o.Index).ToDictionary(g => g.Key, g => g.First());
         int unavailable = Enumerable.Range(0, desired.Count).Count(i => !byIndex.TryGetValue(i, out var o) || !o.AllReady);
         var readyOutdated = new List<(StatefulSet Desired, GroupObservation Current)>();
+
+        // Surge: while groups in range are out of date, up to maxSurge extra groups of the new revision run above them.
+        int outdated = Enumerable.Range(0, desired.Count).Count(i => byIndex.TryGetValue(i, out var o) && o.Hash != DesiredState.HashOf(desired[i]));
+        int surgeSlots = outdated == 0 ? 0 : Math.Min(Math.Min(rollout.MaxSurge, outdated), surge?.Count ?? 0);
+        for (int slot = 0; slot < surgeSlots; slot++)
+        {
+            var want = surge![slot];
+            if (!byIndex.TryGetValue(desired.Count + slot, out var group))
+            {
+                actions.Add(new CreateGroup(want));
+            }
+            else if (group.Hash != DesiredState.HashOf(want))
+            {
+                actions.Add(new ReplaceGroup(want, group)); // a leftover group in a surge slot: make it a surge group
+            }
+            else
+            {
+                if (group.DrainingSince is not null)
+                {
+                    actions.Add(new UndrainGroup(group));
+                }
+
+                unavailable -= group.AllReady ? 1 : 0;
+            }
+        }
+
         for (int index = 0; index < desired.Count; index++)
         {
             var want = desired[index];
@@ -109,7 +136,7 @@ public static class GroupPlanner
         }
 
         int draining = 0;
-        foreach (var group in observed.Where(o => o.Index >= desired.Count || o.Index < 0).OrderBy(o => o.Index))
+        foreach (var group in observed.Where(o => o.Index >= desired.Count + surgeSlots || o.Index < 0).OrderBy(o => o.Index))
         {
             draining++;
             if (group.DrainingSince is not { } since)

@@ -41,6 +41,18 @@ public static class DesiredState
         return children;
     }
 
+    /// <summary>
+    /// The groups of a pool at indices [replicas, replicas + count): surge groups a rollout may run beside the others
+    /// (rollout.maxSurge). Built and stamped exactly like the regular groups.
+    /// </summary>
+    public static IReadOnlyList<StatefulSet> SurgeGroups(DeepSeekDeployment deployment, PoolRole role, int count)
+    {
+        var pool = role == PoolRole.Prefill ? deployment.Spec.Prefill : deployment.Spec.Decode;
+        var groups = Enumerable.Range(pool.Replicas, count).Select(index => WorkerGroupBuilder.Build(deployment, role, index)).ToList();
+        groups.ForEach(Stamp);
+        return groups;
+    }
+
     /// <summary>The spec-hash annotation of a child as built (null when it has none).</summary>
     public static string? HashOf(KubernetesObject child) => child.Metadata.Annotations?.GetValueOrDefault(Labels.SpecHash);
 

@@ -35,7 +35,12 @@ public static class SpecValidator
         ValidatePool(deployment, PoolRole.Decode, spec.Decode, errors);
         Range(errors, "spec.router.replicas", spec.Router.Replicas, 0, 256);
         Range(errors, "spec.router.port", spec.Router.Port, 1, 65535);
-        Range(errors, "spec.rollout.maxUnavailable", spec.Rollout.MaxUnavailable, 1, 1024);
+        Range(errors, "spec.rollout.maxUnavailable", spec.Rollout.MaxUnavailable, 0, 1024);
+        Range(errors, "spec.rollout.maxSurge", spec.Rollout.MaxSurge, 0, 1024);
+        if (spec.Rollout.MaxUnavailable + spec.Rollout.MaxSurge < 1)
+        {
+            errors.Add(new("spec.rollout", "maxUnavailable + maxSurge must be at least 1, or a rollout could never progress"));
+        }
         Range(errors, "spec.rollout.groupRestartLimit", spec.Rollout.GroupRestartLimit, 1, 100);
         return errors;
     }
@@ -70,7 +75,7 @@ public static class SpecValidator
             errors.Add(new(path, $"the model does not fit a group of {pool.NodesPerReplica} x {pool.GpusPerNode} GPUs of {pool.GpuMemoryGiB} GiB: {plan.Message}"));
         }
 
-        string name = Names.GroupStatefulSet(deployment.Metadata.Name ?? "", role, Math.Max(0, pool.Replicas - 1));
+        string name = Names.GroupStatefulSet(deployment.Metadata.Name ?? "", role, Math.Max(0, pool.Replicas - 1 + deployment.Spec.Rollout.MaxSurge));
         if (name.Length > Names.MaxStatefulSetNameLength)
         {
             errors.Add(new("metadata.name", $"too long: the group StatefulSet name '{name}' would exceed {Names.MaxStatefulSetNameLength} characters"));

@@ -60,6 +60,31 @@ public class GroupPlannerTests
     }
 
     [Fact]
+    public void Plan_SurgeWithNoUnavailability_AddsANewGroupFirstThenReplacesWhileCapacityHolds()
+    {
+        var deployment = Fixtures.H200(decode: 2);
+        var observed = Decode(deployment).Select(s => Observe(s, ready: true, startedAt: Now.AddHours(-1))).ToList();
+        deployment.Spec.Image = "ghcr.io/deepseekv3-cluster/dsv3:0.2.0";
+        var rollout = new RolloutSpec { MaxUnavailable = 0, MaxSurge = 1 };
+        var desired = Decode(deployment);
+        var surge = DesiredState.SurgeGroups(deployment, PoolRole.Decode, 1);
+
+        var first = GroupPlanner.Plan(PoolRole.Decode, desired, observed, rollout, Now, Drain, surge);
+        var surgeStarting = Observe(surge[0], ready: false);
+        var waiting = GroupPlanner.Plan(PoolRole.Decode, desired, [.. observed, surgeStarting], rollout, Now, Drain, surge);
+        var surgeReady = Observe(surge[0], ready: true);
+        var replacing = GroupPlanner.Plan(PoolRole.Decode, desired, [.. observed, surgeReady], rollout, Now, Drain, surge);
+        var updated = desired.Select(s => Observe(s, ready: true)).ToList();
+        var done = GroupPlanner.Plan(PoolRole.Decode, desired, [.. updated, surgeReady], rollout, Now, Drain, surge);
+
+        Assert.Equal("v3-decode-2", Assert.IsType<CreateGroup>(Assert.Single(first.Actions)).Desired.Metadata.Name);
+        Assert.Empty(waiting.Actions.OfType<ReplaceGroup>());                      // no capacity lost before the surge serves
+        Assert.Equal(["v3-decode-0"], replacing.Actions.OfType<ReplaceGroup>().Select(a => a.Current.Set.Metadata.Name));
+        Assert.Equal("v3-decode-2", Assert.IsType<DrainGroup>(Assert.Single(done.Actions, a => a is not MarkGroupStarted)).Current.Set.Metadata.Name);
+        Assert.Equal((2, 0), (replacing.Existing, replacing.Draining));
+    }
+
+    [Fact]
     public void Plan_OutdatedGroupThatIsDownAnyway_IsReplacedWithoutUsingTheBudget()
     {
         var deployment = Fixtures.H200(decode: 2);

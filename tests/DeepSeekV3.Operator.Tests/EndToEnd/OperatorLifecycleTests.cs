@@ -118,4 +118,44 @@ public class OperatorLifecycleTests
         Assert.Contains("dsv3_operator_leader 1", metrics, StringComparison.Ordinal);
         Assert.Equal(0, await op.TerminateAsync(TimeSpan.FromSeconds(15)));
     }
+
+    [Fact]
+    public async Task SurgeRollout_KeepsEveryDecodeGroupServingWhileTheImageChanges()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestServerOptions { PodReadyDelay = TimeSpan.FromMilliseconds(300) });
+        await using var op = OperatorProcess.Start(cluster, "op-a", "--drain-seconds", "1");
+        await op.WaitReadyAsync();
+        var spec = Fixtures.H200("s", prefill: 1, decode: 2);
+        spec.Spec.Rollout = new RolloutSpec { MaxUnavailable = 0, MaxSurge = 1 };
+        await cluster.Client.CreateAsync(ClusterCache.DeepSeekDeployments, spec, OperatorJsonContext.Default.DeepSeekDeployment);
+        await cluster.PhaseAsync("s", DeploymentPhase.Available, op);
+
+        int fewestReady = int.MaxValue;
+        void Track(StoredEvent change)
+        {
+            if (change.Kind.Plural == "statefulsets")
+            {
+                var sets = cluster.Server.Store.List(change.Kind, "inference", LabelQuery.Parse($"{Labels.Instance}=s,{Labels.Component}=decode")).Items;
+                int ready = sets.Count(s => (int?)s["status"]?["readyReplicas"] == (int?)s["spec"]?["replicas"] && (int?)s["spec"]?["replicas"] > 0);
+                lock (cluster)
+                {
+                    fewestReady = Math.Min(fewestReady, ready);
+                }
+            }
+        }
+
+        var current = (await cluster.Deployment("s"))!;
+        cluster.Server.Store.Changed += Track;
+        current.Spec.Image = "ghcr.io/deepseekv3-cluster/dsv3:0.2.0";
+        await cluster.Client.ReplaceAsync(ClusterCache.DeepSeekDeployments, current, OperatorJsonContext.Default.DeepSeekDeployment);
+        await Eventually.TrueAsync(async () => (await cluster.Deployment("s")) is { Status.Phase: DeploymentPhase.Available } d
+            && d.Status.ObservedGeneration == d.Metadata.Generation && d.Status.Decode!.UpdatedReplicas == 2
+            && (await cluster.Groups("s", "decode")).Count == 2, Wait, op.Log);
+        cluster.Server.Store.Changed -= Track;
+
+        Assert.Contains("created group s-decode-2", op.Log, StringComparison.Ordinal);   // the surge group
+        Assert.Contains("deleted drained group s-decode-2", op.Log, StringComparison.Ordinal);
+        Assert.True(fewestReady >= 2, $"only {fewestReady} decode groups were ready at one point");
+        Assert.All(await cluster.Pods($"{Labels.Instance}=s,{Labels.Component}=decode"), p => Assert.Equal("ghcr.io/deepseekv3-cluster/dsv3:0.2.0", p.Spec!.Containers[0].Image));
+    }
 }

@@ -53,7 +53,7 @@ public class SpecValidatorTests
 
         var fields = SpecValidator.Validate(deployment).Select(e => e.FieldPath).ToList();
 
-        Assert.Equal(["spec.image", "spec.model.source", "spec.prefill.replicas", "spec.rollout.maxUnavailable"], fields);
+        Assert.Equal(["spec.image", "spec.model.source", "spec.prefill.replicas", "spec.rollout"], fields);
     }
 
     [Fact]
