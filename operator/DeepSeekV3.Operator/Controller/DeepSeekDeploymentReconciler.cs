@@ -112,7 +112,8 @@ public sealed class DeepSeekDeploymentReconciler
     private async Task ExecuteAsync(DeepSeekDeployment deployment, GroupAction action, DateTimeOffset now, CancellationToken cancellationToken)
     {
         string ns = deployment.Metadata.Namespace!;
-        string stamp = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        // Our own annotations keep fractions of a second (RFC 3339 allows them): a 1 s drain must last 1 s.
+        string stamp = Stamp(now);
         switch (action)
         {
             case CreateGroup create:
@@ -124,7 +125,7 @@ public sealed class DeepSeekDeploymentReconciler
                 break;
             case ReplaceGroup replace:
                 replace.Desired.Metadata.ResourceVersion = replace.Current.Set.Metadata.ResourceVersion;
-                replace.Desired.Metadata.Annotations![Labels.ReplacedAt] = stamp; // not part of the spec hash
+                replace.Desired.Metadata.Annotations![Labels.RetiredPods] = Retired(replace.Current); // not part of the spec hash
                 await _client.ReplaceAsync(ResourceKind.StatefulSets, replace.Desired, KubernetesJsonContext.Default.StatefulSet, cancellationToken).ConfigureAwait(false);
                 await DeletePodsAsync(replace.Current, cancellationToken).ConfigureAwait(false);
                 await Event(deployment, EventRecorder.Normal, "GroupUpdating",
@@ -136,13 +137,14 @@ public sealed class DeepSeekDeploymentReconciler
                     [Labels.Restarts] = restart.Restarts.ToString(CultureInfo.InvariantCulture),
                     [Labels.LastRestart] = stamp,
                     [Labels.StartedAt] = null,
+                    [Labels.RetiredPods] = Retired(restart.Current),
                 }, cancellationToken).ConfigureAwait(false);
                 await DeletePodsAsync(restart.Current, cancellationToken).ConfigureAwait(false);
                 await Event(deployment, EventRecorder.Warning, "GroupRestarted",
                     $"restarting group {restart.Current.Set.Metadata.Name} whole (restart {restart.Restarts}): {restart.Why}", cancellationToken).ConfigureAwait(false);
                 break;
             case MarkGroupStarted started:
-                var annotations = new JsonObject { [Labels.StartedAt] = started.ResetRestarts ? started.Current.StartedAt!.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) : stamp };
+                var annotations = new JsonObject { [Labels.StartedAt] = started.ResetRestarts ? Stamp(started.Current.StartedAt!.Value) : stamp };
                 if (started.ResetRestarts)
                 {
                     annotations[Labels.Restarts] = null;
@@ -224,6 +226,11 @@ public sealed class DeepSeekDeploymentReconciler
             return false;
         }
     }
+
+    private static string Stamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>The uids of the group's pods about to be deleted, for the retired-pods annotation.</summary>
+    private static string Retired(GroupObservation group) => string.Join(',', group.Pods.Select(p => p.Metadata.Uid));
 
     private Task<StatefulSet> AnnotateAsync(GroupObservation group, JsonObject annotations, CancellationToken cancellationToken)
     {

@@ -19,28 +19,22 @@ public sealed record GroupObservation(StatefulSet Set, IReadOnlyList<Pod> Pods)
     public string Revision => WorkerGroupBuilder.RevisionOf(Set);
 
     /// <summary>
-    /// The pods made since the group was last restarted or replaced. The informer cache can still show pods the
-    /// operator has just deleted; counting them would call a restarting group ready (and start the next one's
-    /// replacement too early, or mark a start that never happened). Timestamps have whole seconds: a pod made in the
-    /// same second counts, and an old pod cannot be that young, as it had to start and serve first.
+    /// The pods of the group minus those the operator deleted at its last restart or replacement: the informer cache
+    /// can still show them, and counting them would call a restarting group ready (and start the next group's
+    /// replacement too early, or mark a start that never happened). Matched by uid, which a recreated pod never shares.
     /// </summary>
-    public IReadOnlyList<Pod> CurrentPods => NotBefore is { } since
-        ? [.. Pods.Where(p => p.Metadata.CreationTimestamp is not { } created || created >= since)]
-        : Pods;
+    public IReadOnlyList<Pod> CurrentPods
+    {
+        get
+        {
+            var retired = Set.Metadata.Annotations?.GetValueOrDefault(Labels.RetiredPods)?.Split(',') ?? [];
+            return retired.Length == 0 ? Pods : [.. Pods.Where(p => !retired.Contains(p.Metadata.Uid))];
+        }
+    }
 
     /// <summary>Every rank has a current pod that is Ready and not being deleted.</summary>
     public bool AllReady =>
         CurrentPods.Count(p => p.Metadata.DeletionTimestamp is null && IsReady(p)) == Ranks && Ranks > 0;
-
-    public DateTimeOffset? ReplacedAt => Time(Labels.ReplacedAt);
-
-    private DateTimeOffset? NotBefore => (LastRestart, ReplacedAt) switch
-    {
-        ({ } restart, { } replaced) => restart > replaced ? restart : replaced,
-        ({ } restart, null) => restart,
-        (null, { } replaced) => replaced,
-        _ => null,
-    };
 
     public DateTimeOffset? StartedAt => Time(Labels.StartedAt);
 
@@ -58,10 +52,13 @@ public sealed record GroupObservation(StatefulSet Set, IReadOnlyList<Pod> Pods)
     /// </summary>
     public string? FailureReason()
     {
-        if (StartedAt is not { } started)
+        if (StartedAt is not { } startedPrecisely)
         {
             return null;
         }
+
+        // Pod timestamps have whole seconds (metav1.Time); compare them with the start's second.
+        var started = startedPrecisely.AddTicks(-(startedPrecisely.UtcTicks % TimeSpan.TicksPerSecond));
 
         var current = CurrentPods;
         foreach (var pod in current.OrderBy(p => p.Metadata.Name, StringComparer.Ordinal))

@@ -36,8 +36,12 @@ public static class GroupPlanner
         var readyOutdated = new List<(StatefulSet Desired, GroupObservation Current)>();
 
         // Surge: while groups in range are out of date, up to maxSurge extra groups of the new revision run above them.
+        // New surge groups only while groups are out of date; existing ones stay until every group is updated and ready.
         int outdated = Enumerable.Range(0, desired.Count).Count(i => byIndex.TryGetValue(i, out var o) && o.Hash != DesiredState.HashOf(desired[i]));
-        int surgeSlots = outdated == 0 ? 0 : Math.Min(Math.Min(rollout.MaxSurge, outdated), surge?.Count ?? 0);
+        int unsettled = Enumerable.Range(0, desired.Count).Count(i => !byIndex.TryGetValue(i, out var o) || !o.AllReady || o.Hash != DesiredState.HashOf(desired[i]));
+        int surgeRunning = Enumerable.Range(0, surge?.Count ?? 0)
+            .TakeWhile(slot => byIndex.TryGetValue(desired.Count + slot, out var o) && o.Hash == DesiredState.HashOf(surge![slot])).Count();
+        int surgeSlots = Math.Min(Math.Min(rollout.MaxSurge, surge?.Count ?? 0), outdated > 0 ? outdated : unsettled > 0 ? surgeRunning : 0);
         for (int slot = 0; slot < surgeSlots; slot++)
         {
             var want = surge![slot];

@@ -51,6 +51,9 @@ public static class Labels
     /// <summary>Annotation on a group's StatefulSet: when the operator last restarted the whole group (RFC 3339).</summary>
     public const string LastRestart = "deepseekv3.io/last-restart";
 
-    /// <summary>Annotation on a group's StatefulSet: when the operator last replaced it for a spec change (RFC 3339).</summary>
-    public const string ReplacedAt = "deepseekv3.io/replaced-at";
+    /// <summary>
+    /// Annotation on a group's StatefulSet: the uids of the pods the operator deleted at its last whole-group restart or
+    /// replacement, comma-separated. The informer cache can still show them for a moment; they never count.
+    /// </summary>
+    public const string RetiredPods = "deepseekv3.io/retired-pods";
 }

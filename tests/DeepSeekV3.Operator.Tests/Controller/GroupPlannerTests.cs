@@ -179,8 +179,8 @@ public class GroupPlannerTests
         deployment.Spec.Image = "ghcr.io/deepseekv3-cluster/dsv3:0.2.0";
         var desired = Decode(deployment);
         // Group 0 was just replaced and group 1 just restarted; the cache still shows their old, ready pods.
-        var replaced = Observe(desired[0], ready: true, replacedAt: Now);
-        var restarted = Observe(old[1], ready: true, groupRestarts: 1, lastRestart: Now);
+        var replaced = Observe(desired[0], ready: true, podsRetired: true);
+        var restarted = Observe(old[1], ready: true, groupRestarts: 1, lastRestart: Now, podsRetired: true);
 
         var plan = GroupPlanner.Plan(PoolRole.Decode, desired, [replaced, restarted], new RolloutSpec(), Now, Drain);
 
@@ -208,7 +208,7 @@ public class GroupPlannerTests
     /// <summary>A group as the API server would show it: the StatefulSet with a uid and annotations, and its pods.</summary>
     internal static GroupObservation Observe(
         StatefulSet desired, bool ready, DateTimeOffset? startedAt = null, int restarts = 0, int groupRestarts = 0,
-        DateTimeOffset? lastRestart = null, DateTimeOffset? drainingSince = null, DateTimeOffset? replacedAt = null)
+        DateTimeOffset? lastRestart = null, DateTimeOffset? drainingSince = null, bool podsRetired = false)
     {
         var set = new StatefulSet
         {
@@ -237,13 +237,18 @@ public class GroupPlannerTests
         Annotate(Labels.Restarts, groupRestarts == 0 ? null : groupRestarts);
         Annotate(Labels.LastRestart, lastRestart);
         Annotate(Labels.DrainingSince, drainingSince);
-        Annotate(Labels.ReplacedAt, replacedAt);
+        if (podsRetired)
+        {
+            // The operator just deleted these very pods; the cache has not caught up.
+            Annotate(Labels.RetiredPods, string.Join(',', Enumerable.Range(0, desired.Spec!.Replicas ?? 1).Select(rank => $"uid-{desired.Metadata.Name}-{rank}")));
+        }
         var pods = Enumerable.Range(0, desired.Spec!.Replicas ?? 1).Select(rank => new Pod
         {
             Metadata = new ObjectMeta
             {
                 Name = $"{desired.Metadata.Name}-{rank}",
                 Namespace = desired.Metadata.Namespace,
+                Uid = $"uid-{desired.Metadata.Name}-{rank}",
                 CreationTimestamp = (startedAt ?? Now).AddMinutes(-1),
                 OwnerReferences = [new OwnerReference { Controller = true, Uid = set.Metadata.Uid, Kind = "StatefulSet", Name = set.Metadata.Name! }],
             },

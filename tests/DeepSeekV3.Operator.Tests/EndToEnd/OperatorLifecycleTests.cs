@@ -155,7 +155,7 @@ public class OperatorLifecycleTests
 
         Assert.Contains("created group s-decode-2", op.Log, StringComparison.Ordinal);   // the surge group
         Assert.Contains("deleted drained group s-decode-2", op.Log, StringComparison.Ordinal);
-        Assert.True(fewestReady >= 2, $"only {fewestReady} decode groups were ready at one point");
+        Assert.True(fewestReady >= 2, $"only {fewestReady} decode groups were ready at one point; operator log:\n{op.Log}");
         Assert.All(await cluster.Pods($"{Labels.Instance}=s,{Labels.Component}=decode"), p => Assert.Equal("ghcr.io/deepseekv3-cluster/dsv3:0.2.0", p.Spec!.Containers[0].Image));
     }
 }
