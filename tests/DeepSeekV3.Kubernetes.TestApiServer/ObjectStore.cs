@@ -125,6 +125,12 @@ public sealed class ObjectStore
             }
 
             created = Write(kind, ns, name, item, "ADDED", pending);
+            if (item["metadata"]!["ownerReferences"] is JsonArray { Count: > 0 })
+            {
+                // An object created for an owner that is already gone (a controller racing a delete) is garbage
+                // at once, as the garbage collector would find it.
+                CollectGarbage(pending);
+            }
         }
 
         Publish(pending);
