@@ -22,6 +22,30 @@ public sealed partial class LocalCluster : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// <paramref name="count"/> distinct free ports: all listeners are open at once, so the kernel cannot hand the same
+    /// port out twice (asking one at a time can, once the previous listener is closed).
+    /// </summary>
+    public static int[] FreePorts(int count)
+    {
+        var listeners = new List<TcpListener>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                listeners.Add(listener);
+            }
+
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
+    }
+
     /// <summary>Starts <c>dsv3 serve</c> with <paramref name="arguments"/>; its output goes to <paramref name="logFile"/>. Returns its pid.</summary>
     public int Start(string name, int httpPort, IEnumerable<string> arguments, string logFile)
     {

@@ -28,9 +28,12 @@ public static class UpCommand
         string preset = args.Optional("preset") ?? "tiny";
         args.RejectUnknown();
         model ??= MakeModelCommand.EnsureCached(preset, fp8: true, output);
+        // Every worker port at once (distinct), never the router's own --port.
+        int needed = ((prefill + decode) * groupSize * 2) + 1;
+        var free = new Queue<int>(LocalCluster.FreePorts(needed + 1).Where(p => p != port).Take(needed));
         if (port == 0)
         {
-            port = LocalCluster.FreePort();
+            port = free.Dequeue();
         }
 
         string logs = Path.Combine(Path.GetTempPath(), "dsv3-up-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
@@ -42,7 +45,7 @@ public static class UpCommand
         {
             bool isPrefill = i < prefill;
             string replica = isPrefill ? $"prefill-{i}" : $"decode-{i - prefill}";
-            var ports = Enumerable.Range(0, groupSize).Select(_ => (Http: LocalCluster.FreePort(), Grpc: LocalCluster.FreePort())).ToList();
+            var ports = Enumerable.Range(0, groupSize).Select(_ => (Http: free.Dequeue(), Grpc: free.Dequeue())).ToList();
             string peers = string.Join(',', ports.Select(p => $"127.0.0.1:{p.Grpc}"));
             // Every rank runs attention for its own requests (data-parallel attention): the router knows them all.
             (isPrefill ? prefillGrpc : decodeGrpc).AddRange(ports.Select(p => $"127.0.0.1:{p.Grpc}"));
