@@ -458,7 +458,7 @@ public sealed class ObjectStore
         return copy;
     }
 
-    private string Now() => _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private string Now() => ApiTime.Now(_time);
 
     private static string Text(long version) => version.ToString(CultureInfo.InvariantCulture);
 }

@@ -311,5 +311,5 @@ public sealed class WorkloadSimulator : IAsyncDisposable
     private static int Ordinal(string podName, string setName) =>
         int.TryParse(podName.AsSpan(setName.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : int.MaxValue;
 
-    private string Now() => _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private string Now() => ApiTime.Now(_time);
 }

@@ -1,28 +1,7 @@
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace DeepSeekV3.Kubernetes.Models;
 
 /// <summary>
 /// metav1.MicroTime: RFC 3339 in UTC with six fractional digits ("2026-11-22T16:00:00.123456Z"), used by
 /// Lease acquire/renew times and Event eventTime, where whole seconds are too coarse.
 /// </summary>
-public sealed class KubernetesMicroTimeConverter : JsonConverter<DateTimeOffset?>
-{
-    public override DateTimeOffset? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.TokenType == JsonTokenType.Null
-            ? null
-            : DateTimeOffset.Parse(reader.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options)
-    {
-        if (value is null)
-        {
-            writer.WriteNullValue();
-            return;
-        }
-
-        writer.WriteStringValue(value.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
-    }
-}
+public sealed class KubernetesMicroTimeConverter() : RfcTimeConverter("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'");

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace DeepSeekV3.Kubernetes.Models;
 
@@ -8,21 +6,10 @@ namespace DeepSeekV3.Kubernetes.Models;
 /// metav1.Time: RFC 3339 in UTC with whole seconds ("2026-11-22T16:00:00Z"), as the API server writes it.
 /// Reading accepts any RFC 3339 offset and fractional seconds.
 /// </summary>
-public sealed class KubernetesTimeConverter : JsonConverter<DateTimeOffset?>
+public sealed class KubernetesTimeConverter() : RfcTimeConverter(Format)
 {
-    public override DateTimeOffset? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.TokenType == JsonTokenType.Null
-            ? null
-            : DateTimeOffset.Parse(reader.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+    public const string Format = "yyyy-MM-dd'T'HH:mm:ss'Z'";
 
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset? value, JsonSerializerOptions options)
-    {
-        if (value is null)
-        {
-            writer.WriteNullValue();
-            return;
-        }
-
-        writer.WriteStringValue(value.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
-    }
+    /// <summary>A time as metav1.Time text, for hand-built JSON (patches).</summary>
+    public static string Text(DateTimeOffset time) => time.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture);
 }

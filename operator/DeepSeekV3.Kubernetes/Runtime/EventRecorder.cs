@@ -1,4 +1,3 @@
-using System.Globalization;
 using DeepSeekV3.Kubernetes.Client;
 using DeepSeekV3.Kubernetes.Models;
 using Microsoft.Extensions.Logging;
@@ -51,7 +50,7 @@ public sealed class EventRecorder
                 var patch = new System.Text.Json.Nodes.JsonObject
                 {
                     ["count"] = (recent.Event.Count ?? 1) + 1,
-                    ["lastTimestamp"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                    ["lastTimestamp"] = KubernetesTimeConverter.Text(now),
                 };
                 written = await _client.PatchAsync(ResourceKind.Events, recent.Event.Metadata.Namespace, recent.Event.Metadata.Name!, patch, KubernetesJsonContext.Default.Event, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
