@@ -125,15 +125,15 @@ public sealed partial class ExpertRebalancer
                 update.Layers.Add(placement);
             }
 
-            sends.Add(SendOneAsync(_topology.Peers[rank], update, cancellationToken));
+            sends.Add(SendOneAsync(_topology.PeerUri(rank), update, cancellationToken));
         }
 
         await Task.WhenAll(sends).ConfigureAwait(false);
     }
 
-    private static async Task SendOneAsync(string address, PlacementUpdate update, CancellationToken cancellationToken)
+    private static async Task SendOneAsync(Uri peer, PlacementUpdate update, CancellationToken cancellationToken)
     {
-        using var channel = new GrpcChannel(new Uri(address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address));
+        using var channel = new GrpcChannel(peer);
         await channel.UnaryAsync(WorkerMethods.Place, update, new CallOptions { Deadline = DateTime.UtcNow.AddSeconds(30), CancellationToken = cancellationToken }).ConfigureAwait(false);
     }
 

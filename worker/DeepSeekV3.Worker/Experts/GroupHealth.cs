@@ -29,8 +29,7 @@ public sealed class GroupHealth(GroupTopology topology) : IDisposable
 
             if (!_channels.TryGetValue(rank, out var channel))
             {
-                string address = topology.Peers[rank];
-                _channels[rank] = channel = new GrpcChannel(new Uri(address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address));
+                _channels[rank] = channel = new GrpcChannel(topology.PeerUri(rank));
             }
 
             try

@@ -56,6 +56,10 @@ public sealed record GroupTopology(int Rank, int Size, IReadOnlyList<string> Pee
         return new GroupTopology(rank, size, peers, redundant);
     }
 
+    /// <summary>The gRPC endpoint of a rank: its peer address, as http:// when given as host:port.</summary>
+    public Uri PeerUri(int rank) =>
+        new(Peers[rank].Contains("://", StringComparison.Ordinal) ? Peers[rank] : "http://" + Peers[rank]);
+
     /// <summary>
     /// The starting placement of every MoE layer (null for dense layers): the same on every rank, computed from the
     /// model's shape alone, so the ranks agree without talking. Contiguous blocks without redundant experts.

@@ -170,7 +170,7 @@ public sealed class RemoteExpertPeers : IExpertPeers, IDisposable
 
     private async Task<Combine> ExchangeAsync(int rank, Dispatch dispatch)
     {
-        var link = _links[rank] ??= Link.Open(_topology.Peers[rank]);
+        var link = _links[rank] ??= Link.Open(_topology.PeerUri(rank));
         await link.Call.WriteAsync(dispatch).ConfigureAwait(false);
         if (!await link.Responses.MoveNextAsync().ConfigureAwait(false))
         {
@@ -205,9 +205,9 @@ public sealed class RemoteExpertPeers : IExpertPeers, IDisposable
 
         public IAsyncEnumerator<Combine> Responses { get; }
 
-        public static Link Open(string address)
+        public static Link Open(Uri peer)
         {
-            var channel = new GrpcChannel(new Uri(address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address),
+            var channel = new GrpcChannel(peer,
                 new GrpcChannelOptions { MaxReceiveMessageSize = 256 * 1024 * 1024, MaxSendMessageSize = 256 * 1024 * 1024 });
             return new Link(channel, channel.Start(WorkerMethods.Exchange));
         }
