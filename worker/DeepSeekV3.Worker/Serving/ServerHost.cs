@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using DeepSeekV3.Inference.Model;
 using DeepSeekV3.Inference.Tokenization;
@@ -102,21 +103,20 @@ public static partial class ServerHost
             {
                 router = StartRouter(options, state, logger);
             }
-            else if (LoadModel(loader, state, logger) is { } engine && ExpertsLoaded(options, health)
-                     && AwaitGroup(options, state, logger, app.Lifetime.ApplicationStopping))
+            else if (LoadModel(loader, state, logger) is { } engine)
             {
-                state.SetReady(engine);
-                health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
-                MonitorGroup(options, health, logger, app.Lifetime.ApplicationStopping);
-                if (loader.Peers is { } peers)
+                if (options.Group.Size > 1)
                 {
-                    peers.ExchangeObserved = elapsed => dispatchDuration?.Record(elapsed.TotalSeconds);
-                    if (options.RebalanceInterval > TimeSpan.Zero && options.Group.IsLeader && options.Group.RedundantExperts > 0)
-                    {
-                        var rebalancer = new Experts.ExpertRebalancer(loader.Model!, peers, options.Group, logger);
-                        _ = rebalancer.RunAsync(options.RebalanceInterval, app.Lifetime.ApplicationStopping)
-                            .ContinueWith(_ => { }, TaskScheduler.Default); // ends with the server
-                    }
+                    // The other ranks wait for this before they take traffic, as this rank waits for them (AwaitGroup).
+                    health.SetStatus(Experts.GroupHealth.ExpertsReady, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+                }
+
+                if (AwaitGroup(options, state, logger, app.Lifetime.ApplicationStopping))
+                {
+                    state.SetReady(engine);
+                    health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+                    MonitorGroup(options, health, logger, app.Lifetime.ApplicationStopping);
+                    StartExpertUpkeep(options, loader, dispatchDuration, logger, app.Lifetime.ApplicationStopping);
                 }
             }
         }));
@@ -155,15 +155,20 @@ public static partial class ServerHost
         return total;
     }
 
-    /// <summary>Tells the other ranks this one's experts can take dispatches (before this rank takes traffic).</summary>
-    private static bool ExpertsLoaded(ServeOptions options, HealthService health)
+    /// <summary>Records each expert exchange's latency and, on a leader with redundant slots, re-balances periodically.</summary>
+    private static void StartExpertUpkeep(ServeOptions options, ModelLoader loader, Histogram<double>? dispatchDuration, ILogger logger, CancellationToken stopping)
     {
-        if (options.Group.Size > 1)
+        if (loader.Peers is not { } peers)
         {
-            health.SetStatus(Experts.GroupHealth.ExpertsReady, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+            return;
         }
 
-        return true;
+        peers.ExchangeObserved = elapsed => dispatchDuration?.Record(elapsed.TotalSeconds);
+        if (options.RebalanceInterval > TimeSpan.Zero && options.Group.IsLeader && options.Group.RedundantExperts > 0)
+        {
+            var rebalancer = new Experts.ExpertRebalancer(loader.Model!, peers, options.Group, logger);
+            _ = rebalancer.RunAsync(options.RebalanceInterval, stopping).ContinueWith(_ => { }, TaskScheduler.Default); // ends with the server
+        }
     }
 
     /// <summary>
