@@ -143,20 +143,13 @@ public sealed class DeepSeekDeploymentReconciler
                 await Event(deployment, EventRecorder.Warning, "GroupRestarted",
                     $"restarting group {restart.Current.Set.Metadata.Name} whole (restart {restart.Restarts}): {restart.Why}", cancellationToken).ConfigureAwait(false);
                 break;
+            case MarkGroupStarted { ResetRestarts: true } stable:
+                // Stable long enough: the start stays as it is, the restarts are forgiven.
+                await AnnotateAsync(stable.Current, new JsonObject { [Labels.Restarts] = null, [Labels.LastRestart] = null }, cancellationToken).ConfigureAwait(false);
+                break;
             case MarkGroupStarted started:
-                var annotations = new JsonObject { [Labels.StartedAt] = started.ResetRestarts ? Stamp(started.Current.StartedAt!.Value) : stamp };
-                if (started.ResetRestarts)
-                {
-                    annotations[Labels.Restarts] = null;
-                    annotations[Labels.LastRestart] = null;
-                }
-
-                await AnnotateAsync(started.Current, annotations, cancellationToken).ConfigureAwait(false);
-                if (!started.ResetRestarts)
-                {
-                    await Event(deployment, EventRecorder.Normal, "GroupReady", $"every rank of group {started.Current.Set.Metadata.Name} is ready", cancellationToken).ConfigureAwait(false);
-                }
-
+                await AnnotateAsync(started.Current, new JsonObject { [Labels.StartedAt] = stamp }, cancellationToken).ConfigureAwait(false);
+                await Event(deployment, EventRecorder.Normal, "GroupReady", $"every rank of group {started.Current.Set.Metadata.Name} is ready", cancellationToken).ConfigureAwait(false);
                 break;
             case DrainGroup drain:
                 await LabelPodsAsync(drain.Current, "false", cancellationToken).ConfigureAwait(false);

@@ -57,7 +57,7 @@ public static class OperatorHost
             // Status-only writes (ours) change the resourceVersion but not the generation: no reconcile for them.
             var changed = current ?? old!;
             if (old is null || current is null || old.Metadata.Generation != current.Metadata.Generation
-                || !SameLabels(old.Metadata.Annotations, current.Metadata.Annotations) || old.Metadata.DeletionTimestamp != current.Metadata.DeletionTimestamp)
+                || !SameEntries(old.Metadata.Annotations, current.Metadata.Annotations) || old.Metadata.DeletionTimestamp != current.Metadata.DeletionTimestamp)
             {
                 queue.Add($"{changed.Metadata.Namespace}/{changed.Metadata.Name}");
             }
@@ -122,6 +122,6 @@ public static class OperatorHost
         return exitCode;
     }
 
-    private static bool SameLabels(Dictionary<string, string>? a, Dictionary<string, string>? b) =>
+    private static bool SameEntries(Dictionary<string, string>? a, Dictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? []).All(kv => b != null && b.TryGetValue(kv.Key, out var v) && v == kv.Value);
 }
