@@ -1,7 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using DeepSeekV3.Kubernetes;
-using DeepSeekV3.Kubernetes.Models;
 using DeepSeekV3.Operator.Api.V1Alpha1;
 using DeepSeekV3.Operator.Crds;
 using DeepSeekV3.Operator.Desired;
@@ -56,7 +54,7 @@ public static class RenderCommand
             return 1; // nothing is printed for a file with any invalid deployment: a GitOps pipeline must not apply half
         }
 
-        output.Write(YamlText.WriteDocuments(deployments.SelectMany(d => DesiredState.Build(d).All).Select(ToJson)));
+        output.Write(YamlText.WriteDocuments(deployments.SelectMany(d => DesiredState.Build(d).All).Select(ChildJson.ToNode)));
         return 0;
     }
 
@@ -102,15 +100,4 @@ public static class RenderCommand
 
     private static string? StringField(JsonObject fields, string name) =>
         fields[name] is JsonValue value && value.TryGetValue(out string? text) ? text : null;
-
-    public static JsonNode ToJson(KubernetesObject child) => child switch
-    {
-        ConfigMap c => JsonSerializer.SerializeToNode(c, KubernetesJsonContext.Default.ConfigMap)!,
-        Service s => JsonSerializer.SerializeToNode(s, KubernetesJsonContext.Default.Service)!,
-        StatefulSet s => JsonSerializer.SerializeToNode(s, KubernetesJsonContext.Default.StatefulSet)!,
-        Deployment d => JsonSerializer.SerializeToNode(d, KubernetesJsonContext.Default.Deployment)!,
-        PodDisruptionBudget p => JsonSerializer.SerializeToNode(p, KubernetesJsonContext.Default.PodDisruptionBudget)!,
-        NetworkPolicy n => JsonSerializer.SerializeToNode(n, KubernetesJsonContext.Default.NetworkPolicy)!,
-        _ => throw new ArgumentException($"cannot render {child.GetType().Name}", nameof(child)),
-    };
 }

@@ -1,4 +1,3 @@
-using DeepSeekV3.Kubernetes;
 using DeepSeekV3.Kubernetes.Models;
 using DeepSeekV3.Operator.Api.V1Alpha1;
 
@@ -58,16 +57,7 @@ public static class DesiredState
 
     private static void Stamp(KubernetesObject child)
     {
-        string hash = child switch
-        {
-            ConfigMap c => SpecHash.Of(c, KubernetesJsonContext.Default.ConfigMap),
-            Service s => SpecHash.Of(s, KubernetesJsonContext.Default.Service),
-            StatefulSet s => SpecHash.Of(s, KubernetesJsonContext.Default.StatefulSet),
-            Deployment d => SpecHash.Of(d, KubernetesJsonContext.Default.Deployment),
-            PodDisruptionBudget p => SpecHash.Of(p, KubernetesJsonContext.Default.PodDisruptionBudget),
-            NetworkPolicy n => SpecHash.Of(n, KubernetesJsonContext.Default.NetworkPolicy),
-            _ => throw new ArgumentException($"no hash for {child.GetType().Name}", nameof(child)),
-        };
+        string hash = SpecHash.OfText(ChildJson.ToNode(child).ToJsonString());
         child.Metadata.Annotations ??= [];
         child.Metadata.Annotations[Labels.SpecHash] = hash;
     }
