@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DeepSeekV3.Operator.Tests.EndToEnd;
 
@@ -20,34 +19,18 @@ public class KubectlTests
         var scale = await KubectlAsync(cluster, "scale", "-n", "inference", "dsd/deepseek-v3", "--replicas=5");
         var get = await KubectlAsync(cluster, "get", "-n", "inference", "dsd", "deepseek-v3", "-o", "json");
 
-        Assert.True(apply.Exit == 0, apply.Output);
+        Assert.True(apply.ExitCode == 0, apply.Output);
         Assert.Contains("deepseekdeployment.deepseekv3.io/deepseek-v3 created", apply.Output, StringComparison.Ordinal);
-        Assert.True(scale.Exit == 0, scale.Output);
+        Assert.True(scale.ExitCode == 0, scale.Output);
         Assert.Contains("scaled", scale.Output, StringComparison.Ordinal);
-        Assert.True(get.Exit == 0, get.Output);
+        Assert.True(get.ExitCode == 0, get.Output);
         var fetched = JsonNode.Parse(get.Output)!;
         Assert.Equal(5, (int)fetched["spec"]!["decode"]!["replicas"]!);
         Assert.Equal(141, (int)fetched["spec"]!["decode"]!["gpuMemoryGiB"]!);
         Assert.Equal(5, (await cluster.Deployment("deepseek-v3"))!.Spec.Decode.Replicas);
     }
 
-    private static async Task<(int Exit, string Output)> KubectlAsync(TestCluster cluster, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("/usr/bin/kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("--kubeconfig");
-        start.ArgumentList.Add(cluster.Kubeconfig);
-        start.ArgumentList.Add("--cache-dir");
-        start.ArgumentList.Add(Path.Combine(cluster.Directory, "kube-cache"));
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
-    }
+    private static Task<(int ExitCode, string Output)> KubectlAsync(TestCluster cluster, params string[] arguments) =>
+        PeerProcess.RunAsync("/usr/bin/kubectl",
+            ["--kubeconfig", cluster.Kubeconfig, "--cache-dir", Path.Combine(cluster.Directory, "kube-cache"), .. arguments]);
 }

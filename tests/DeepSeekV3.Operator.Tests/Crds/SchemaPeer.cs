@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace DeepSeekV3.Operator.Tests.Crds;
 
 /// <summary>
@@ -21,25 +19,6 @@ public static class SchemaPeer
     {
         Assert.True(File.Exists(Python), "Debian's /usr/bin/python3 with python3-jsonschema is needed (.ci/run installs it)");
         string script = Path.Combine(RepositoryPaths.Root, "tests", "DeepSeekV3.Operator.Tests", "Crds", "validate_against_crd.py");
-        var start = new ProcessStartInfo(Python)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(script);
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.ArgumentList.Add("-");
-        using var process = Process.Start(start)!;
-        process.StandardInput.Write(input);
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(60_000), "the schema validator did not finish in 60 s");
-        return (process.ExitCode, output.Result + error.Result);
+        return PeerProcess.RunAsync(Python, [script, .. arguments, "-"], input).GetAwaiter().GetResult();
     }
 }
