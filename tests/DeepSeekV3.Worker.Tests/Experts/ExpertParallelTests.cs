@@ -64,19 +64,21 @@ public sealed class ExpertParallelTests
         var (next, before, after) = rebalancer.Propose();
         Assert.Contains(group.Leader.MoeLayers, l => !next[l]!.ExpertsOf(1).SequenceEqual(initial[l]!.ExpertsOf(1))); // something moves
 
-        // Re-place while generations run: none may fail or change.
-        var generating = Task.Run(() => Enumerable.Range(0, 3).Select(_ => new GreedyGenerator(group.Leader).Generate(prompts, MaxNewTokens)).ToList());
+        // Re-place while both ranks generate (each routes its own tokens): none may fail or change.
+        var generating = group.Models.Select(model => Task.Run(() =>
+            Enumerable.Range(0, 3).Select(_ => new GreedyGenerator(model).Generate(prompts, MaxNewTokens)).ToList())).ToList();
         await rebalancer.ApplyAsync(next, CancellationToken.None);
-        var during = await generating;
-        var afterwards = new GreedyGenerator(group.Leader).Generate(prompts, MaxNewTokens);
+        var during = (await Task.WhenAll(generating)).SelectMany(runs => runs).ToList();
+        var afterwards = group.Models.Select(model => new GreedyGenerator(model).Generate(prompts, MaxNewTokens)).ToList();
 
         Assert.True(after <= before, $"imbalance {before:F2} → {after:F2}");
         Assert.All(during, run => AssertSameAs(alone, run, prompts.Length));
-        AssertSameAs(alone, afterwards, prompts.Length);
+        Assert.All(afterwards, run => AssertSameAs(alone, run, prompts.Length));
         foreach (int layer in group.Leader.MoeLayers)
         {
             Assert.Equal(next[layer]!.ExpertsOf(0), group.Leader.HeldExperts(layer));
             Assert.Equal(next[layer]!.ExpertsOf(1), group.RankModels[0].HeldExperts(layer));
+            Assert.All(group.AllPeers, peers => Assert.Equal(next[layer]!.ExpertsOf(1), peers!.Placements[layer]!.ExpertsOf(1)));
         }
     }
 

@@ -66,6 +66,19 @@ public sealed class ExpertPlacement
         throw new InvalidOperationException("unreachable");
     }
 
+    /// <summary>The placement in which rank r holds <paramref name="expertsOfRank"/>[r] (as sent between ranks).</summary>
+    public static ExpertPlacement FromRanks(int experts, IReadOnlyList<IReadOnlyList<int>> expertsOfRank)
+    {
+        var ranksOf = Enumerable.Range(0, experts)
+            .Select(e => Enumerable.Range(0, expertsOfRank.Count).Where(r => expertsOfRank[r].Contains(e)).ToArray()).ToArray();
+        if (ranksOf.FirstOrDefault(r => r.Length == 0) is not null)
+        {
+            throw new ArgumentException($"expert {Array.FindIndex(ranksOf, r => r.Length == 0)} is held by no rank", nameof(expertsOfRank));
+        }
+
+        return new ExpertPlacement(ranksOf, [.. expertsOfRank.Select(list => list.Order().Distinct().ToArray())]);
+    }
+
     /// <summary>The balanced placement for an expected load per expert (tokens routed to it over some window).</summary>
     public static ExpertPlacement Balanced(int experts, int ranks, int redundant, ReadOnlySpan<double> load)
     {

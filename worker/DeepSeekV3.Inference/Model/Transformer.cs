@@ -17,6 +17,9 @@ public sealed class Transformer
 
     private readonly Lock _expertLock = new();
 
+    // Steps share it (several may run at once); a change of the experts held runs alone (see BetweenSteps).
+    private readonly StepGate _steps = new();
+
     public Transformer(Checkpoint checkpoint, IComputeBackend backend, WeightMap? weightMap = null, IExpertPeers? peers = null)
     {
         var c = checkpoint.Config;
@@ -107,6 +110,26 @@ public sealed class Transformer
     // are final, so a prefill can ship them while the next layers compute.
     public void Forward(ForwardBatch batch, RunState s, Span<float> logits, AttentionForm form = AttentionForm.Absorbed,
         ForwardTrace? trace = null, Action<int>? layerCompleted = null)
+    {
+        _steps.EnterStep();
+        try
+        {
+            ForwardStep(batch, s, logits, form, trace, layerCompleted);
+        }
+        finally
+        {
+            _steps.ExitStep();
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="change"/> while no step is in progress (steps wait for it, it waits for running steps):
+    /// how the routed experts a rank holds and the placement its peers route by change together, so no layer ever
+    /// pairs one with the other's old version.
+    /// </summary>
+    public void BetweenSteps(Action change) => _steps.Alone(change);
+
+    private void ForwardStep(ForwardBatch batch, RunState s, Span<float> logits, AttentionForm form, ForwardTrace? trace, Action<int>? layerCompleted)
     {
         int n = batch.Count, hidden = Config.HiddenSize, vocab = Config.VocabSize, rows = batch.LogitRows.Count;
         if (logits.Length < rows * vocab)

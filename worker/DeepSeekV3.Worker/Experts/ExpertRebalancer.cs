@@ -9,8 +9,7 @@ namespace DeepSeekV3.Worker.Experts;
 /// <summary>
 /// The leader's expert re-placement: from the tokens its steps routed to each expert since the last look, a balanced
 /// placement per layer (<see cref="ExpertPlacement.Balanced"/>); when it evens the ranks out noticeably, it is applied
-/// between steps without dropping a request — every rank first adds the experts it gains (prepare), the leader then
-/// routes by the new placement, and only after that do ranks drop what they lost (commit).
+/// between steps without dropping a request, in the three phases of <see cref="ApplyAsync"/>.
 /// </summary>
 public sealed partial class ExpertRebalancer
 {
@@ -71,23 +70,45 @@ public sealed partial class ExpertRebalancer
         return true;
     }
 
-    /// <summary>Moves the group to <paramref name="next"/> in the two phases described above.</summary>
+    /// <summary>
+    /// Moves the group to <paramref name="next"/>: every rank first holds the experts it gains (prepare); then every rank,
+    /// between its own steps, routes its tokens by the new placement (switch) — after which no dispatch made under the
+    /// old one is still waiting anywhere; only then does every rank drop what it lost (commit).
+    /// </summary>
     public async Task ApplyAsync(ExpertPlacement?[] next, CancellationToken cancellationToken)
     {
         ulong version = ++_version;
-        await SendAsync(next, version, commit: false, cancellationToken).ConfigureAwait(false);
+        await SendAsync(rank => Holding(next, rank, version, commit: false), cancellationToken).ConfigureAwait(false);
         foreach (int layer in _model.MoeLayers)
         {
             _model.HoldExperts(layer, [.. _model.HeldExperts(layer), .. next[layer]!.ExpertsOf(_topology.Rank)]);
         }
 
-        _peers.SwitchPlacements(next);
+        var routing = new PlacementUpdate { Version = version, SwitchRouting = true };
         foreach (int layer in _model.MoeLayers)
         {
-            _model.HoldExperts(layer, next[layer]!.ExpertsOf(_topology.Rank));
+            var entry = new LayerRouting { Layer = layer };
+            for (int rank = 0; rank < _topology.Size; rank++)
+            {
+                var experts = new RankExperts();
+                experts.Experts.AddRange(next[layer]!.ExpertsOf(rank));
+                entry.Ranks.Add(experts);
+            }
+
+            routing.Routing.Add(entry);
         }
 
-        await SendAsync(next, version, commit: true, cancellationToken).ConfigureAwait(false);
+        await SendAsync(_ => routing, cancellationToken).ConfigureAwait(false);
+        _model.BetweenSteps(() => _peers.SwitchPlacements(next));
+
+        await SendAsync(rank => Holding(next, rank, version, commit: true), cancellationToken).ConfigureAwait(false);
+        _model.BetweenSteps(() =>
+        {
+            foreach (int layer in _model.MoeLayers)
+            {
+                _model.HoldExperts(layer, next[layer]!.ExpertsOf(_topology.Rank));
+            }
+        });
     }
 
     /// <summary>Rebalances every <paramref name="interval"/> until cancelled; a failed attempt is logged and retried later.</summary>
@@ -107,25 +128,30 @@ public sealed partial class ExpertRebalancer
         }
     }
 
-    private async Task SendAsync(ExpertPlacement?[] next, ulong version, bool commit, CancellationToken cancellationToken)
+    /// <summary>The experts <paramref name="rank"/> must hold per layer, as a prepare or commit update.</summary>
+    private PlacementUpdate Holding(ExpertPlacement?[] next, int rank, ulong version, bool commit)
+    {
+        var update = new PlacementUpdate { Version = version, Commit = commit };
+        foreach (int layer in _model.MoeLayers)
+        {
+            var placement = new LayerPlacement { Layer = layer };
+            placement.Experts.AddRange(next[layer]!.ExpertsOf(rank));
+            update.Layers.Add(placement);
+        }
+
+        return update;
+    }
+
+    /// <summary>Sends every other rank its update and waits for all the answers.</summary>
+    private async Task SendAsync(Func<int, PlacementUpdate> updateFor, CancellationToken cancellationToken)
     {
         var sends = new List<Task>();
         for (int rank = 0; rank < _topology.Size; rank++)
         {
-            if (rank == _topology.Rank)
+            if (rank != _topology.Rank)
             {
-                continue;
+                sends.Add(SendOneAsync(_topology.PeerUri(rank), updateFor(rank), cancellationToken));
             }
-
-            var update = new PlacementUpdate { Version = version, Commit = commit };
-            foreach (int layer in _model.MoeLayers)
-            {
-                var placement = new LayerPlacement { Layer = layer };
-                placement.Experts.AddRange(next[layer]!.ExpertsOf(rank));
-                update.Layers.Add(placement);
-            }
-
-            sends.Add(SendOneAsync(_topology.PeerUri(rank), update, cancellationToken));
         }
 
         await Task.WhenAll(sends).ConfigureAwait(false);

@@ -11,28 +11,60 @@ namespace DeepSeekV3.Worker.Experts;
 /// their expert ids and combine weights) is answered in order by one Combine holding Σ weight · expert(x) per token.
 /// A malformed dispatch ends the stream with INVALID_ARGUMENT; the peer's step fails cleanly.
 /// </summary>
-public sealed class ExpertService(Func<Transformer?> model, Func<IComputeBackend?> backend)
+public sealed class ExpertService(Func<Transformer?> model, Func<IComputeBackend?> backend, Func<RemoteExpertPeers?> peers)
 {
     public void Bind(GrpcServiceBinder binder) => binder
         .DuplexStreaming(WorkerMethods.Exchange, ExchangeAsync)
         .Unary(WorkerMethods.Place, (update, _) => Task.FromResult(Place(update)));
 
-    /// <summary>Prepare: hold the listed experts too. Commit: hold exactly them. Applied per layer as listed.</summary>
+    /// <summary>
+    /// Prepare: hold the listed experts too. Switch: route this rank's own tokens by the new placement, between its
+    /// steps. Commit: hold exactly the listed experts, between its steps.
+    /// </summary>
     private PlacementAck Place(PlacementUpdate update)
     {
         var transformer = model() ?? throw new RpcException(StatusCode.Unavailable, "the model is still loading");
-        foreach (var layer in update.Layers)
+        int experts = transformer.Config.NRoutedExperts;
+        if (update.Layers.Concat(update.Routing.Select(r => new LayerPlacement { Layer = r.Layer })).Any(l => !transformer.MoeLayers.Contains(l.Layer))
+            || update.Layers.SelectMany(l => l.Experts).Concat(update.Routing.SelectMany(r => r.Ranks.SelectMany(k => k.Experts))).Any(e => e < 0 || e >= experts))
         {
-            if (!transformer.MoeLayers.Contains(layer.Layer) || layer.Experts.Any(e => e < 0 || e >= transformer.Config.NRoutedExperts))
-            {
-                throw new RpcException(StatusCode.InvalidArgument, $"placement {update.Version}: layer {layer.Layer} or its experts are out of range");
-            }
+            throw new RpcException(StatusCode.InvalidArgument, $"placement {update.Version}: a layer or an expert is out of range");
         }
 
-        foreach (var layer in update.Layers)
+        if (update.SwitchRouting)
         {
-            var experts = update.Commit ? layer.Experts.ToHashSet() : [.. transformer.HeldExperts(layer.Layer), .. layer.Experts];
-            transformer.HoldExperts(layer.Layer, experts);
+            var routing = peers() ?? throw new RpcException(StatusCode.FailedPrecondition, "this rank has no peers to route to");
+            var next = (ExpertPlacement?[])routing.Placements.Clone();
+            try
+            {
+                foreach (var layer in update.Routing)
+                {
+                    next[layer.Layer] = ExpertPlacement.FromRanks(experts, [.. layer.Ranks.Select(r => (IReadOnlyList<int>)[.. r.Experts])]);
+                }
+            }
+            catch (ArgumentException e)
+            {
+                throw new RpcException(StatusCode.InvalidArgument, $"placement {update.Version}: {e.Message}");
+            }
+
+            transformer.BetweenSteps(() => routing.SwitchPlacements(next));
+        }
+        else if (update.Commit)
+        {
+            transformer.BetweenSteps(() =>
+            {
+                foreach (var layer in update.Layers)
+                {
+                    transformer.HoldExperts(layer.Layer, layer.Experts.ToHashSet());
+                }
+            });
+        }
+        else
+        {
+            foreach (var layer in update.Layers)
+            {
+                transformer.HoldExperts(layer.Layer, [.. transformer.HeldExperts(layer.Layer), .. layer.Experts]);
+            }
         }
 
         return new PlacementAck { Version = update.Version, ExpertsHeld = transformer.MoeLayers.Sum(l => (long)transformer.HeldExperts(l).Count) };

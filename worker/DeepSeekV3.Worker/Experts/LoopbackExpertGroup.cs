@@ -50,18 +50,18 @@ public sealed class LoopbackExpertGroup : IAsyncDisposable
         var apps = new WebApplication?[size];
         var owned = new List<IDisposable>();
         var addresses = new string[size];
+        var peers = new RemoteExpertPeers?[size];
         for (int rank = 0; rank < size && size > 1; rank++)
         {
             int r = rank;
             var expertBackend = expertBackends[r] = new CpuBackend(1);
             owned.Add(expertBackend);
             var app = apps[r] = GrpcServerHost.Build(IPAddress.Loopback, 0);
-            new ExpertService(() => models[r], () => expertBackend).Bind(new GrpcServiceBinder(app));
+            new ExpertService(() => models[r], () => expertBackend, () => peers[r]).Bind(new GrpcServiceBinder(app));
             await app.StartAsync().ConfigureAwait(false);
             addresses[r] = $"127.0.0.1:{new Uri(app.Urls.First()).Port}";
         }
 
-        var peers = new RemoteExpertPeers?[size];
         for (int rank = 0; rank < size; rank++)
         {
             var topology = size == 1 ? GroupTopology.Alone : new GroupTopology(rank, size, addresses, redundantExperts);

@@ -91,7 +91,7 @@ public static partial class ServerHost
             new ControlService(state, options.Role, health, TimeProvider.System, options.Revision).Bind(binder);
             if (options.Group.Size > 1)
             {
-                new Experts.ExpertService(() => loader.Model, () => loader.ExpertBackend).Bind(binder);
+                new Experts.ExpertService(() => loader.Model, () => loader.ExpertBackend, () => loader.Peers).Bind(binder);
             }
 
             health.Bind(app);
