@@ -12,7 +12,7 @@ namespace DeepSeekV3.Inference.Compute;
 /// formats through <see cref="IWeightDecoder"/>; the JIT specializes it per decoder.
 /// FP8: a 4-row panel lies inside one 128-row scale block, so the block scale of each 128-column block is folded into
 /// a scaled copy of x (x·s, made once per row block): Σ code·(x·s) = Σ (code·s)·x, the reference's dequantized product
-/// up to float rounding. Needs AVX-512; elsewhere <see cref="LinearRows"/> uses the dequantize-then-tile path.
+/// up to float rounding. The FP8 decoder's power-of-two offset (<see cref="Fp8Decoder"/>) rides along the same way. Needs AVX-512; elsewhere <see cref="LinearRows"/> uses the dequantize-then-tile path.
 /// </summary>
 internal static unsafe class FusedGemvKernel
 {
@@ -37,6 +37,7 @@ internal static unsafe class FusedGemvKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call: no slow first steps
     private static void PanelUpTo4<TDecoder>(byte* weights, int columns, float* x, int n, float* y, int yStride, int rowOffset)
         where TDecoder : IWeightDecoder
     {
@@ -57,7 +58,7 @@ internal static unsafe class FusedGemvKernel
                 a3 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w3 + at), xv, a3);
             }
 
-            Store(y + rowOffset, a0, a1, a2, a3);
+            Store<TDecoder>(y + rowOffset, a0, a1, a2, a3);
         }
         else
         {
@@ -99,16 +100,16 @@ internal static unsafe class FusedGemvKernel
                 a33 = Avx512F.FusedMultiplyAdd(v3, xv, a33);
             }
 
-            Store(y + rowOffset, a00, a01, a02, a03);
-            Store(y + yStride + rowOffset, a10, a11, a12, a13);
+            Store<TDecoder>(y + rowOffset, a00, a01, a02, a03);
+            Store<TDecoder>(y + yStride + rowOffset, a10, a11, a12, a13);
             if (n > 2)
             {
-                Store(y + (2 * yStride) + rowOffset, a20, a21, a22, a23);
+                Store<TDecoder>(y + (2 * yStride) + rowOffset, a20, a21, a22, a23);
             }
 
             if (n > 3)
             {
-                Store(y + (3 * yStride) + rowOffset, a30, a31, a32, a33);
+                Store<TDecoder>(y + (3 * yStride) + rowOffset, a30, a31, a32, a33);
             }
         }
 
@@ -118,10 +119,13 @@ internal static unsafe class FusedGemvKernel
             for (int r = 0; r < 4; r++)
             {
                 byte* row = weights + (r * rowBytes);
+                float sum = 0;
                 for (int j = vectorEnd; j < columns; j++)
                 {
-                    y[(t * yStride) + rowOffset + r] += TDecoder.Load1(row + ((long)j * TDecoder.BytesPerWeight)) * x[(t * columns) + j];
+                    sum += TDecoder.Load1(row + ((long)j * TDecoder.BytesPerWeight)) * x[(t * columns) + j];
                 }
+
+                y[(t * yStride) + rowOffset + r] += sum * TDecoder.OutputScale;
             }
         }
     }
@@ -141,11 +145,12 @@ internal static unsafe class FusedGemvKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* y, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
+    private static void Store<TDecoder>(float* y, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
+        where TDecoder : IWeightDecoder
     {
-        y[0] = Vector512.Sum(a0);
-        y[1] = Vector512.Sum(a1);
-        y[2] = Vector512.Sum(a2);
-        y[3] = Vector512.Sum(a3);
+        y[0] = Vector512.Sum(a0) * TDecoder.OutputScale;
+        y[1] = Vector512.Sum(a1) * TDecoder.OutputScale;
+        y[2] = Vector512.Sum(a2) * TDecoder.OutputScale;
+        y[3] = Vector512.Sum(a3) * TDecoder.OutputScale;
     }
 }

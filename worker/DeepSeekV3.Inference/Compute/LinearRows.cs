@@ -75,7 +75,7 @@ internal static unsafe class LinearRows
         }
     }
 
-    /// <summary>target[t, j] = x[t, j] · scale[row / BlockRows, j / BlockColumns].</summary>
+    /// <summary>target[t, j] = x[t, j] · scale[row / BlockRows, j / BlockColumns] · <see cref="Fp8Decoder.InputScale"/>.</summary>
     private static void ScaleInput(in WeightMatrix weight, float* x, int n, int row, float* target)
     {
         int columns = weight.Columns;
@@ -87,7 +87,7 @@ internal static unsafe class LinearRows
                 int start = block * weight.BlockColumns;
                 int count = Math.Min(weight.BlockColumns, columns - start);
                 System.Numerics.Tensors.TensorPrimitives.Multiply(
-                    new ReadOnlySpan<float>(x + ((long)t * columns) + start, count), scales[block],
+                    new ReadOnlySpan<float>(x + ((long)t * columns) + start, count), scales[block] * Fp8Decoder.InputScale,
                     new Span<float>(target + ((long)t * columns) + start, count));
             }
         }

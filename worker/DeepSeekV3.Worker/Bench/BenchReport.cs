@@ -7,12 +7,17 @@ namespace DeepSeekV3.Worker.Bench;
 /// The figures of one <c>dsv3 bench</c> run, written as text (units on every figure, each compared with its limit)
 /// or as one JSON object whose fields the README documents.
 /// </summary>
-public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<ModelBenchmark> Models)
+public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResult> Kernels, IReadOnlyList<ModelBenchmark> Models)
 {
     public void WriteText(TextWriter output)
     {
         var m = Machine;
         output.WriteLine(Format($"machine: {m.Threads} threads, {m.Vector}; memory bandwidth {m.TriadBytesPerSecond / 1e9:F1} GB/s (STREAM triad), {m.ReadBytesPerSecond / 1e9:F1} GB/s (read); FMA peak {m.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
+        foreach (var k in Kernels)
+        {
+            output.WriteLine(Format($"kernel {k.Format,-4} matrix-vector {k.Rows}x{k.Columns} ({k.WeightBytes / 1e6:F0} MB), 1 token: {k.BytesPerSecond / 1e9,6:F2} GB/s = {k.BytesPerSecond / m.ReadBytesPerSecond,6:P1} of read bandwidth"));
+        }
+
         foreach (var model in Models)
         {
             output.WriteLine(Format($"model {model.Directory}: {model.Format}, {model.Layers} layers, hidden {model.Hidden}, weights {model.WeightBytes / 1e6:F1} MB"));
@@ -40,6 +45,20 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<ModelBench
         json.WriteNumber("read_bytes_per_second", Machine.ReadBytesPerSecond);
         json.WriteNumber("fma_flops_per_second", Machine.FmaFlopsPerSecond);
         json.WriteEndObject();
+        json.WriteStartArray("kernels");
+        foreach (var k in Kernels)
+        {
+            json.WriteStartObject();
+            json.WriteString("format", k.Format);
+            json.WriteNumber("rows", k.Rows);
+            json.WriteNumber("columns", k.Columns);
+            json.WriteNumber("weight_bytes", k.WeightBytes);
+            json.WriteNumber("bytes_per_second", k.BytesPerSecond);
+            json.WriteNumber("read_bandwidth_fraction", k.BytesPerSecond / Machine.ReadBytesPerSecond);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
         json.WriteStartArray("models");
         foreach (var model in Models)
         {

@@ -82,7 +82,51 @@ public static class MachineProbe
         public void Execute(int task)
         {
             var (start, length) = Slice(source.Length, tasks, task);
-            _sums[task] = TensorPrimitives.Sum(source.AsSpan(start, length));
+            _sums[task] = Sum(source.AsSpan(start, length));
+        }
+
+        /// <summary>
+        /// Four independent 512-bit (or 256-bit) accumulators, so the adds never wait on each other: the loop is bound
+        /// by how fast memory delivers, not by add latency (one accumulator would cap a core near 50 GB/s).
+        /// </summary>
+        private static float Sum(ReadOnlySpan<float> values)
+        {
+            ref float first = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
+            int i = 0;
+            float total = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                for (; i <= values.Length - 64; i += 64)
+                {
+                    s0 += Vector512.LoadUnsafe(ref first, (nuint)i);
+                    s1 += Vector512.LoadUnsafe(ref first, (nuint)(i + 16));
+                    s2 += Vector512.LoadUnsafe(ref first, (nuint)(i + 32));
+                    s3 += Vector512.LoadUnsafe(ref first, (nuint)(i + 48));
+                }
+
+                total = Vector512.Sum(s0 + s1 + s2 + s3);
+            }
+            else
+            {
+                Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                for (; i <= values.Length - 32; i += 32)
+                {
+                    s0 += Vector256.LoadUnsafe(ref first, (nuint)i);
+                    s1 += Vector256.LoadUnsafe(ref first, (nuint)(i + 8));
+                    s2 += Vector256.LoadUnsafe(ref first, (nuint)(i + 16));
+                    s3 += Vector256.LoadUnsafe(ref first, (nuint)(i + 24));
+                }
+
+                total = Vector256.Sum(s0 + s1 + s2 + s3);
+            }
+
+            for (; i < values.Length; i++)
+            {
+                total += values[i];
+            }
+
+            return total;
         }
     }
 

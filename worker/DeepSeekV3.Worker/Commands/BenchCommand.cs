@@ -55,8 +55,14 @@ public static class BenchCommand
         }
 
         var machine = MachineProbe.Measure(threads);
+        KernelResult[] kernels;
+        using (var backend = new CpuBackend(threads))
+        {
+            kernels = [KernelBenchmark.MatrixVector(backend, WeightFormat.F8E4M3Blocked), KernelBenchmark.MatrixVector(backend, WeightFormat.BF16)];
+        }
+
         var results = models.Select(directory => Measure(directory, threads, promptTokens, batches, contextTokens, decodeSteps)).ToArray();
-        var report = new BenchReport(machine, results);
+        var report = new BenchReport(machine, kernels, results);
         if (json)
         {
             using var buffer = new MemoryStream();
