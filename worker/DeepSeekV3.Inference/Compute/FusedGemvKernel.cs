@@ -47,8 +47,26 @@ internal static unsafe class FusedGemvKernel
         if (n == 1)
         {
             // One token: accumulators stay in registers.
+            // Two column chunks per iteration: 8 independent sums, so FMA latency never stalls the weight stream.
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int i = 0; i < vectorEnd; i += 16)
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            int i = 0;
+            for (; i + 32 <= vectorEnd; i += 32)
+            {
+                long at = (long)i * TDecoder.BytesPerWeight, next = at + (16 * TDecoder.BytesPerWeight);
+                var xv = Vector512.Load(x + i);
+                var xw = Vector512.Load(x + i + 16);
+                a0 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w0 + at), xv, a0);
+                a1 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w1 + at), xv, a1);
+                a2 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w2 + at), xv, a2);
+                a3 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w3 + at), xv, a3);
+                b0 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w0 + next), xw, b0);
+                b1 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w1 + next), xw, b1);
+                b2 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w2 + next), xw, b2);
+                b3 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w3 + next), xw, b3);
+            }
+
+            if (i < vectorEnd)
             {
                 long at = (long)i * TDecoder.BytesPerWeight;
                 var xv = Vector512.Load(x + i);
@@ -58,7 +76,7 @@ internal static unsafe class FusedGemvKernel
                 a3 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w3 + at), xv, a3);
             }
 
-            Store<TDecoder>(y + rowOffset, a0, a1, a2, a3);
+            Store<TDecoder>(y + rowOffset, a0 + b0, a1 + b1, a2 + b2, a3 + b3);
         }
         else
         {
