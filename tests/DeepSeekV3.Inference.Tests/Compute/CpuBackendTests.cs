@@ -40,6 +40,52 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(5)]
+    public void Linear_Fp8_EveryFiniteCodeDecodesExactly(int tokens)
+    {
+        // Row r holds code r once (the rest are zero codes), in a column that moves through the vector body and the
+        // 3-column tail; x[t] = t + 1 everywhere, so y[t, r] = (t + 1) · scale · e4m3(r) exactly: subnormal, negative and
+        // largest codes all go through the fused kernel's bit-level decoding.
+        const int Rows = 256, Columns = 35;
+        const float Scale = 0.375f;
+        var codes = (byte*)NativeMemory.AllocZeroed(Rows * Columns);
+        var scales = (float*)NativeMemory.Alloc(2, sizeof(float));
+        try
+        {
+            scales[0] = scales[1] = Scale;
+            for (int r = 0; r < Rows; r++)
+            {
+                codes[(r * Columns) + (r % Columns)] = (byte)r;
+            }
+
+            var weight = new WeightMatrix(WeightFormat.F8E4M3Blocked, Rows, Columns, codes, scales);
+            var x = Enumerable.Range(0, tokens * Columns).Select(i => (float)((i / Columns) + 1)).ToArray();
+            var y = new float[tokens * Rows];
+            using var backend = new CpuBackend(2);
+
+            backend.Linear(x, tokens, weight, 0, Rows, y);
+
+            for (int t = 0; t < tokens; t++)
+            {
+                for (int r = 0; r < Rows; r++)
+                {
+                    if ((r & 0x7F) != 0x7F) // 0x7F and 0xFF are NaN, never weights
+                    {
+                        Assert.Equal(Float8E4M3.ToSingle((byte)r) * Scale * (t + 1), y[(t * Rows) + r]);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(codes);
+            NativeMemory.Free(scales);
+        }
+    }
+
+    [Theory]
     [InlineData(WeightFormat.BF16, 37, 1, 1)]
     [InlineData(WeightFormat.BF16, 37, 4, 2)]
     [InlineData(WeightFormat.BF16, 37, 9, 2)]

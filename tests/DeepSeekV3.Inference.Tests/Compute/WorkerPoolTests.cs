@@ -22,6 +22,34 @@ public sealed class WorkerPoolTests
     }
 
     [Fact]
+    public void Run_AfterWorkersFellAsleep_WakesThemAndRunsEveryTask()
+    {
+        using var pool = new WorkerPool(3);
+        var job = new ThreadRecordingJob(64);
+
+        for (int run = 0; run < 5; run++)
+        {
+            Thread.Sleep(TimeSpan.FromMicroseconds(WorkerPool.SpinMicroseconds * 10)); // past the spin: workers block
+            pool.Run(job, 64);
+        }
+
+        Assert.All(job.Counts, count => Assert.Equal(5, count));
+        Assert.True(job.Threads.Count > 1, "only the caller ran tasks: the sleeping workers were never woken");
+    }
+
+    [Fact]
+    public async Task Dispose_WhileWorkersSleep_Returns()
+    {
+        var pool = new WorkerPool(2);
+        pool.Run(new CountingJob(8), 8);
+        Thread.Sleep(TimeSpan.FromMicroseconds(WorkerPool.SpinMicroseconds * 10));
+
+        await Task.Run(pool.Dispose).WaitAsync(TimeSpan.FromSeconds(10)); // throws TimeoutException if it hangs
+
+        Assert.Throws<ObjectDisposedException>(() => pool.Run(new CountingJob(2), 2));
+    }
+
+    [Fact]
     public void Run_TaskThrows_RethrowsOnCallerAndPoolStaysUsable()
     {
         using var pool = new WorkerPool(2);
@@ -39,6 +67,21 @@ public sealed class WorkerPoolTests
         public int[] Counts { get; } = new int[tasks];
 
         public void Execute(int task) => Interlocked.Increment(ref Counts[task]);
+    }
+
+    /// <summary>Counts each task and records which threads ran tasks (each task waits a little, so work spreads).</summary>
+    private sealed class ThreadRecordingJob(int tasks) : IParallelJob
+    {
+        public int[] Counts { get; } = new int[tasks];
+
+        public System.Collections.Concurrent.ConcurrentDictionary<int, bool> Threads { get; } = new();
+
+        public void Execute(int task)
+        {
+            Interlocked.Increment(ref Counts[task]);
+            Threads[Environment.CurrentManagedThreadId] = true;
+            Thread.SpinWait(20_000);
+        }
     }
 
     private sealed class ThrowingJob(int failing) : IParallelJob
