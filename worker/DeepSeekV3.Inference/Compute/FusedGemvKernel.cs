@@ -5,14 +5,15 @@ using System.Runtime.Intrinsics.X86;
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// Decode-sized <c>y = x · Wᵀ</c> (1 to 16 tokens, 4 at a time) straight from the stored weights: 16 BF16 or FP8 codes at a time
-/// are zero-extended into 16 lanes (vpmovzx), turned into float32 in registers and multiplied into 4 rows × n tokens
-/// of accumulators, so the weights cross the memory bus once and never round-trip through a scratch row. This is the
-/// kernel that decides how close batch-1 decoding gets to the memory-bandwidth roofline. One loop serves both
-/// formats through <see cref="IWeightDecoder"/>; the JIT specializes it per decoder.
-/// FP8: a 4-row panel lies inside one 128-row scale block, so the block scale of each 128-column block is folded into
+/// Decode-sized <c>y = x · Wᵀ</c> (1 to 16 tokens, 4 at a time) for FP8 weights straight from the stored codes: 16
+/// codes at a time become float32 in registers (<see cref="Fp8Decoder"/>) and are multiplied into 4 rows × n tokens of
+/// accumulators, so the weights cross the memory bus once and never round-trip through a scratch row. Generic over
+/// <see cref="IWeightDecoder"/>, so the JIT specializes the loop for the decoder (BF16 has its own shuffle-free
+/// <see cref="Bf16PairKernel"/>).
+/// A 4-row panel lies inside one 128-row scale block, so the block scale of each 128-column block is folded into
 /// a scaled copy of x (x·s, made once per row block): Σ code·(x·s) = Σ (code·s)·x, the reference's dequantized product
-/// up to float rounding. The FP8 decoder's power-of-two offset (<see cref="Fp8Decoder"/>) rides along the same way. Needs AVX-512; elsewhere <see cref="LinearRows"/> uses the dequantize-then-tile path.
+/// up to float rounding. The decoder's power-of-two offset rides along the same way. Needs AVX-512; elsewhere
+/// <see cref="LinearRows"/> uses the dequantize-then-tile path.
 /// </summary>
 internal static unsafe class FusedGemvKernel
 {
@@ -152,7 +153,7 @@ internal static unsafe class FusedGemvKernel
     private static float[]? t_zeroRow;
 
     /// <summary>A row of zeros at least <paramref name="columns"/> long, pinned for the thread's lifetime (never written).</summary>
-    private static float* ZeroRow(int columns)
+    internal static float* ZeroRow(int columns)
     {
         if (t_zeroRow is null || t_zeroRow.Length < columns)
         {

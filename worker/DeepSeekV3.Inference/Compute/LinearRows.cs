@@ -2,15 +2,16 @@ namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
 /// Output rows [first, end) of y[n, yStride] = x[n, columns] · W[rowStart..)ᵀ, 4-row panels at a time: decode-sized
-/// steps (n ≤ 4) of BF16/FP8 weights read the stored weights once through <see cref="FusedGemvKernel"/>; larger steps
-/// dequantize each panel once into the thread's scratch and apply it to all n tokens with <see cref="LinearKernel"/>.
+/// steps (n ≤ 16) of BF16/FP8 weights read the stored weights once through <see cref="Bf16PairKernel"/> or
+/// <see cref="FusedGemvKernel"/>; larger steps dequantize each panel once into the thread's scratch and apply it to
+/// all n tokens with <see cref="LinearKernel"/>.
 /// Callers cut row ranges on multiples of 4 (relative to rowStart), so panels are never split.
 /// </summary>
 internal static unsafe class LinearRows
 {
     public static void Compute(in WeightMatrix weight, float* x, int n, float* y, int yStride, int rowStart, int first, int end)
     {
-        bool fused = n <= FusedGemvKernel.MaxTokens && FusedGemvKernel.IsSupported && weight.Format != WeightFormat.F32
+        bool fused = n <= FusedGemvKernel.MaxTokens && FusedGemvKernel.IsSupported && Bf16PairKernel.IsSupported && weight.Format != WeightFormat.F32
             && (weight.Format == WeightFormat.BF16
                 || (weight.BlockRows % LinearKernel.PanelRows == 0 && rowStart % LinearKernel.PanelRows == 0));
         if (fused)
@@ -45,27 +46,33 @@ internal static unsafe class LinearRows
     {
         int columns = weight.Columns;
         int fullEnd = first + ((end - first) / LinearKernel.PanelRows * LinearKernel.PanelRows);
-        int scaledBlock = -1;
-        fixed (float* xScaled = CpuBackend.RowScratch(n * columns))
+        fixed (float* xPrepared = CpuBackend.RowScratch(n * columns))
         {
-            for (int r = first; r < fullEnd; r += LinearKernel.PanelRows)
+            if (weight.Format == WeightFormat.BF16)
             {
-                int row = rowStart + r;
-                if (weight.Format == WeightFormat.BF16)
+                // x in the pair layout of the BF16 kernel, made once for every panel of this call.
+                Bf16PairKernel.Deinterleave(x, n, columns, xPrepared);
+                for (int r = first; r < fullEnd; r += LinearKernel.PanelRows)
                 {
-                    FusedGemvKernel.Panel<Bf16Decoder>(weight.Data + ((long)row * columns * 2), columns, x, n, y, yStride, r);
-                    continue;
+                    Bf16PairKernel.Panel(weight.Data + ((long)(rowStart + r) * columns * 2), columns, xPrepared, n, y, yStride, r);
                 }
-
-                // Panels start at rows ≡ 0 (mod 4) and blocks are multiples of 4 rows high: one scale row per panel.
-                int block = row / weight.BlockRows;
-                if (block != scaledBlock)
+            }
+            else
+            {
+                int scaledBlock = -1;
+                for (int r = first; r < fullEnd; r += LinearKernel.PanelRows)
                 {
-                    ScaleInput(weight, x, n, row, xScaled);
-                    scaledBlock = block;
-                }
+                    // Panels start at rows ≡ 0 (mod 4) and blocks are multiples of 4 rows high: one scale row per panel.
+                    int row = rowStart + r;
+                    int block = row / weight.BlockRows;
+                    if (block != scaledBlock)
+                    {
+                        ScaleInput(weight, x, n, row, xPrepared);
+                        scaledBlock = block;
+                    }
 
-                FusedGemvKernel.Panel<Fp8Decoder>(weight.Data + ((long)row * columns), columns, xScaled, n, y, yStride, r);
+                    FusedGemvKernel.Panel<Fp8Decoder>(weight.Data + ((long)row * columns), columns, xPrepared, n, y, yStride, r);
+                }
             }
         }
 

@@ -4,20 +4,6 @@ using System.Runtime.Intrinsics.X86;
 
 namespace DeepSeekV3.Inference.Compute;
 
-/// <summary>bfloat16: zero-extend 16 halves to 32 bits and shift them into the upper half (exact).</summary>
-internal readonly unsafe struct Bf16Decoder : IWeightDecoder
-{
-    public static int BytesPerWeight => 2;
-
-    public static float OutputScale => 1f;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Load16(byte* codes) =>
-        Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)codes)), 16).AsSingle();
-
-    public static float Load1(byte* code) => BFloat16.ToSingle(*(ushort*)code);
-}
-
 /// <summary>
 /// float8 e4m3fn in three instructions per 16 codes: sign-extend each byte to 32 bits, shift left 20 and keep the sign
 /// bit and bits 20..26. That puts the sign where float32 keeps it and the 4 exponent + 3 mantissa bits at the bottom

@@ -1,0 +1,202 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace DeepSeekV3.Inference.Compute;
+
+/// <summary>
+/// Decode-sized <c>y = x · Wᵀ</c> for BF16 weights without a single shuffle: 32 stored values are read as 16 32-bit
+/// lanes, each holding an even-column value in its low half and an odd-column value in its high half. A left shift
+/// by 16 turns the lanes into the even columns as float32, masking off the low half turns them into the odd columns,
+/// both exactly. x is laid out to match once per call (<see cref="Deinterleave"/>: per 32 columns, the 16 even then
+/// the 16 odd ones), so each FMA pairs the right values. Two cheap in-lane operations per 32 weights instead of the
+/// two widening shuffles and two shifts of <see cref="FusedGemvKernel"/>: the loop stays bound by the weight stream.
+/// Columns past the last whole 32 are summed one by one (no real model has them; the tiny test model does).
+/// </summary>
+internal static unsafe class Bf16PairKernel
+{
+    public static bool IsSupported => Avx512F.IsSupported;
+
+    /// <summary>target[t] = source[t] with each whole 32-column chunk reordered to [16 even | 16 odd] columns.</summary>
+    public static void Deinterleave(float* source, int n, int columns, float* target)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        int chunkEnd = columns & ~31;
+        for (int t = 0; t < n; t++)
+        {
+            float* from = source + ((long)t * columns), to = target + ((long)t * columns);
+            for (int i = 0; i < chunkEnd; i += 32)
+            {
+                var low = Vector512.Load(from + i);
+                var high = Vector512.Load(from + i + 16);
+                Avx512F.PermuteVar16x32x2(low, even, high).Store(to + i);
+                Avx512F.PermuteVar16x32x2(low, odd, high).Store(to + i + 16);
+            }
+
+            for (int i = chunkEnd; i < columns; i++)
+            {
+                to[i] = from[i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// y[t, rowOffset + r] = W[r] · x[t] for the 4 rows starting at <paramref name="weights"/>, t &lt; n;
+    /// x [n, columns] already <see cref="Deinterleave"/>d.
+    /// </summary>
+    public static void Panel(byte* weights, int columns, float* x, int n, float* y, int yStride, int rowOffset)
+    {
+        for (int first = 0; first < n; first += 4)
+        {
+            int count = Math.Min(4, n - first);
+            float* xs = x + ((long)first * columns), ys = y + ((long)first * yStride);
+            if (count == 1)
+            {
+                PanelOne(weights, columns, xs, ys + rowOffset);
+            }
+            else
+            {
+                PanelUpTo4(weights, columns, xs, count, ys, yStride, rowOffset);
+            }
+
+            Tail(weights, columns, xs, count, ys, yStride, rowOffset);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelOne(byte* weights, int columns, float* x, float* y)
+    {
+        long rowBytes = 2L * columns;
+        uint* w0 = (uint*)weights, w1 = (uint*)(weights + rowBytes), w2 = (uint*)(weights + (2 * rowBytes)), w3 = (uint*)(weights + (3 * rowBytes));
+        var high = Vector512.Create(0xFFFF0000u);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        int chunkEnd = columns & ~31;
+        for (int i = 0; i < chunkEnd; i += 32)
+        {
+            int lane = i >> 1; // 32 bf16 values = 16 uint lanes
+            var xe = Vector512.Load(x + i);
+            var xo = Vector512.Load(x + i + 16);
+            var v0 = Vector512.Load(w0 + lane);
+            var v1 = Vector512.Load(w1 + lane);
+            var v2 = Vector512.Load(w2 + lane);
+            var v3 = Vector512.Load(w3 + lane);
+            a0 = Avx512F.FusedMultiplyAdd((v0 << 16).AsSingle(), xe, a0);
+            b0 = Avx512F.FusedMultiplyAdd((v0 & high).AsSingle(), xo, b0);
+            a1 = Avx512F.FusedMultiplyAdd((v1 << 16).AsSingle(), xe, a1);
+            b1 = Avx512F.FusedMultiplyAdd((v1 & high).AsSingle(), xo, b1);
+            a2 = Avx512F.FusedMultiplyAdd((v2 << 16).AsSingle(), xe, a2);
+            b2 = Avx512F.FusedMultiplyAdd((v2 & high).AsSingle(), xo, b2);
+            a3 = Avx512F.FusedMultiplyAdd((v3 << 16).AsSingle(), xe, a3);
+            b3 = Avx512F.FusedMultiplyAdd((v3 & high).AsSingle(), xo, b3);
+        }
+
+        y[0] = Vector512.Sum(a0 + b0);
+        y[1] = Vector512.Sum(a1 + b1);
+        y[2] = Vector512.Sum(a2 + b2);
+        y[3] = Vector512.Sum(a3 + b3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelUpTo4(byte* weights, int columns, float* x, int n, float* y, int yStride, int rowOffset)
+    {
+        // 4 rows × 4 tokens = 16 accumulators, 8 weight vectors and x in the 32 zmm registers. Missing tokens read a
+        // zero row (their sums are never stored).
+        long rowBytes = 2L * columns;
+        uint* w0 = (uint*)weights, w1 = (uint*)(weights + rowBytes), w2 = (uint*)(weights + (2 * rowBytes)), w3 = (uint*)(weights + (3 * rowBytes));
+        float* zero = FusedGemvKernel.ZeroRow(columns);
+        float* x0 = x, x1 = x + columns, x2 = n > 2 ? x + (2 * columns) : zero, x3 = n > 3 ? x + (3 * columns) : zero;
+        var high = Vector512.Create(0xFFFF0000u);
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        int chunkEnd = columns & ~31;
+        for (int i = 0; i < chunkEnd; i += 32)
+        {
+            int lane = i >> 1;
+            var r0 = Vector512.Load(w0 + lane);
+            var r1 = Vector512.Load(w1 + lane);
+            var r2 = Vector512.Load(w2 + lane);
+            var r3 = Vector512.Load(w3 + lane);
+            var e0 = (r0 << 16).AsSingle();
+            var e1 = (r1 << 16).AsSingle();
+            var e2 = (r2 << 16).AsSingle();
+            var e3 = (r3 << 16).AsSingle();
+            var xv = Vector512.Load(x0 + i);
+            a00 = Avx512F.FusedMultiplyAdd(e0, xv, a00); a01 = Avx512F.FusedMultiplyAdd(e1, xv, a01);
+            a02 = Avx512F.FusedMultiplyAdd(e2, xv, a02); a03 = Avx512F.FusedMultiplyAdd(e3, xv, a03);
+            xv = Vector512.Load(x1 + i);
+            a10 = Avx512F.FusedMultiplyAdd(e0, xv, a10); a11 = Avx512F.FusedMultiplyAdd(e1, xv, a11);
+            a12 = Avx512F.FusedMultiplyAdd(e2, xv, a12); a13 = Avx512F.FusedMultiplyAdd(e3, xv, a13);
+            xv = Vector512.Load(x2 + i);
+            a20 = Avx512F.FusedMultiplyAdd(e0, xv, a20); a21 = Avx512F.FusedMultiplyAdd(e1, xv, a21);
+            a22 = Avx512F.FusedMultiplyAdd(e2, xv, a22); a23 = Avx512F.FusedMultiplyAdd(e3, xv, a23);
+            xv = Vector512.Load(x3 + i);
+            a30 = Avx512F.FusedMultiplyAdd(e0, xv, a30); a31 = Avx512F.FusedMultiplyAdd(e1, xv, a31);
+            a32 = Avx512F.FusedMultiplyAdd(e2, xv, a32); a33 = Avx512F.FusedMultiplyAdd(e3, xv, a33);
+            e0 = (r0 & high).AsSingle();
+            e1 = (r1 & high).AsSingle();
+            e2 = (r2 & high).AsSingle();
+            e3 = (r3 & high).AsSingle();
+            xv = Vector512.Load(x0 + i + 16);
+            a00 = Avx512F.FusedMultiplyAdd(e0, xv, a00); a01 = Avx512F.FusedMultiplyAdd(e1, xv, a01);
+            a02 = Avx512F.FusedMultiplyAdd(e2, xv, a02); a03 = Avx512F.FusedMultiplyAdd(e3, xv, a03);
+            xv = Vector512.Load(x1 + i + 16);
+            a10 = Avx512F.FusedMultiplyAdd(e0, xv, a10); a11 = Avx512F.FusedMultiplyAdd(e1, xv, a11);
+            a12 = Avx512F.FusedMultiplyAdd(e2, xv, a12); a13 = Avx512F.FusedMultiplyAdd(e3, xv, a13);
+            xv = Vector512.Load(x2 + i + 16);
+            a20 = Avx512F.FusedMultiplyAdd(e0, xv, a20); a21 = Avx512F.FusedMultiplyAdd(e1, xv, a21);
+            a22 = Avx512F.FusedMultiplyAdd(e2, xv, a22); a23 = Avx512F.FusedMultiplyAdd(e3, xv, a23);
+            xv = Vector512.Load(x3 + i + 16);
+            a30 = Avx512F.FusedMultiplyAdd(e0, xv, a30); a31 = Avx512F.FusedMultiplyAdd(e1, xv, a31);
+            a32 = Avx512F.FusedMultiplyAdd(e2, xv, a32); a33 = Avx512F.FusedMultiplyAdd(e3, xv, a33);
+        }
+
+        Store(y + rowOffset, a00, a01, a02, a03);
+        Store(y + yStride + rowOffset, a10, a11, a12, a13);
+        if (n > 2)
+        {
+            Store(y + (2 * yStride) + rowOffset, a20, a21, a22, a23);
+        }
+
+        if (n > 3)
+        {
+            Store(y + (3 * yStride) + rowOffset, a30, a31, a32, a33);
+        }
+    }
+
+    private static void Tail(byte* weights, int columns, float* x, int n, float* y, int yStride, int rowOffset)
+    {
+        int chunkEnd = columns & ~31;
+        if (chunkEnd == columns)
+        {
+            return;
+        }
+
+        for (int t = 0; t < n; t++)
+        {
+            for (int r = 0; r < 4; r++)
+            {
+                ushort* row = (ushort*)(weights + (2L * r * columns));
+                float sum = 0;
+                for (int j = chunkEnd; j < columns; j++)
+                {
+                    sum += BFloat16.ToSingle(row[j]) * x[((long)t * columns) + j];
+                }
+
+                y[(t * yStride) + rowOffset + r] += sum;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* y, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
+    {
+        y[0] = Vector512.Sum(a0);
+        y[1] = Vector512.Sum(a1);
+        y[2] = Vector512.Sum(a2);
+        y[3] = Vector512.Sum(a3);
+    }
+}
