@@ -86,6 +86,35 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.F32, 17, 1)]
+    [InlineData(WeightFormat.BF16, 33, 2)]
+    [InlineData(WeightFormat.BF16, 70, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 17, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 64, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 101, 1)]
+    public void Linear_PrefillSizes_MatchNaive(WeightFormat format, int tokens, int threads)
+    {
+        // Prefill-sized calls take the packed outer-product kernel: 421 rows give slices of 192 rows and partial
+        // 12-row panels, 300 columns a partial 16-column chunk and a partial FP8 block, the token counts partial
+        // 32-token groups. The slice from row 130 checks that panels read the rows of their slice.
+        using var weight = TestWeight.Create(format, 421, 300, seed: 21);
+        var x = Random(tokens * 300, seed: 22);
+        var naive = NaiveKernels.Linear(x, tokens, weight.Matrix);
+        using var backend = new CpuBackend(threads);
+
+        var full = new float[tokens * 421];
+        backend.Linear(x, tokens, weight.Matrix, 0, 421, full);
+        var slice = new float[tokens * 250];
+        backend.Linear(x, tokens, weight.Matrix, 130, 250, slice);
+
+        Assert.InRange(MaxDifference(full, naive), 0, Tolerance);
+        for (int t = 0; t < tokens; t++)
+        {
+            Assert.InRange(MaxDifference(slice.AsSpan(t * 250, 250), naive.AsSpan((t * 421) + 130, 250)), 0, Tolerance);
+        }
+    }
+
+    [Theory]
     [InlineData(WeightFormat.BF16, 37, 1, 1)]
     [InlineData(WeightFormat.BF16, 37, 4, 2)]
     [InlineData(WeightFormat.BF16, 37, 9, 2)]

@@ -28,12 +28,13 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
         {
             var weight = products[p].Weight;
             long work = weight.Elements * products[p].N;
-            int panels = (weight.Rows + LinearKernel.PanelRows - 1) / LinearKernel.PanelRows;
+            int unit = LinearRows.RowGranularity(weight, products[p].N);
+            int panels = (weight.Rows + unit - 1) / unit;
             int chunks = (int)Math.Clamp(work / WorkPerTask, 1, panels);
             for (int c = 0; c < chunks; c++)
             {
-                int first = (int)((long)panels * c / chunks) * LinearKernel.PanelRows;
-                int end = Math.Min(weight.Rows, (int)((long)panels * (c + 1) / chunks) * LinearKernel.PanelRows);
+                int first = (int)((long)panels * c / chunks) * unit;
+                int end = Math.Min(weight.Rows, (int)((long)panels * (c + 1) / chunks) * unit);
                 if (Tasks == _tasks.Length)
                 {
                     Array.Resize(ref _tasks, _tasks.Length * 2);

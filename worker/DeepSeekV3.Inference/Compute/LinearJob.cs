@@ -12,6 +12,7 @@ internal sealed unsafe class LinearJob : IParallelJob
     private int _n;
     private int _rowStart;
     private int _rowCount;
+    private int _unit; // rows per panel of the kernel that runs: slices are cut on multiples of it
 
     public int Tasks { get; private set; }
 
@@ -23,14 +24,15 @@ internal sealed unsafe class LinearJob : IParallelJob
         _n = n;
         _rowStart = rowStart;
         _rowCount = rowCount;
-        Tasks = Math.Max(1, Math.Min(tasks, rowCount / LinearKernel.PanelRows));
+        _unit = LinearRows.RowGranularity(weight, n);
+        Tasks = Math.Max(1, Math.Min(tasks, rowCount / _unit));
     }
 
     public void Execute(int task)
     {
-        int panels = (_rowCount + LinearKernel.PanelRows - 1) / LinearKernel.PanelRows;
-        int first = (int)((long)panels * task / Tasks) * LinearKernel.PanelRows;
-        int end = Math.Min(_rowCount, (int)((long)panels * (task + 1) / Tasks) * LinearKernel.PanelRows);
+        int panels = (_rowCount + _unit - 1) / _unit;
+        int first = (int)((long)panels * task / Tasks) * _unit;
+        int end = Math.Min(_rowCount, (int)((long)panels * (task + 1) / Tasks) * _unit);
         LinearRows.Compute(_weight, _x, _n, _y, _rowCount, _rowStart, first, end);
     }
 }

@@ -3,20 +3,38 @@ namespace DeepSeekV3.Inference.Compute;
 /// <summary>
 /// Output rows [first, end) of y[n, yStride] = x[n, columns] · W[rowStart..)ᵀ, 4-row panels at a time: decode-sized
 /// steps (n ≤ 16) of BF16/FP8 weights read the stored weights once through <see cref="Bf16PairKernel"/> or
-/// <see cref="FusedGemvKernel"/>; larger steps dequantize each panel once into the thread's scratch and apply it to
-/// all n tokens with <see cref="LinearKernel"/>.
+/// <see cref="FusedGemvKernel"/>; larger steps (prefill) go through the packed outer-product
+/// <see cref="PackedGemmKernel"/>; without AVX-512, each panel is dequantized once into the thread's scratch and
+/// applied to all n tokens with <see cref="LinearKernel"/>.
 /// Callers cut row ranges on multiples of 4 (relative to rowStart), so panels are never split.
 /// </summary>
 internal static unsafe class LinearRows
 {
-    public static void Compute(in WeightMatrix weight, float* x, int n, float* y, int yStride, int rowStart, int first, int end)
-    {
-        bool fused = n <= FusedGemvKernel.MaxTokens && FusedGemvKernel.IsSupported && Bf16PairKernel.IsSupported && weight.Format != WeightFormat.F32
+    /// <summary>
+    /// The row count callers cut slices on for <paramref name="n"/> tokens: the panel height of the kernel that will
+    /// run, so no task computes a partly empty panel (slices may end early only at the matrix's last row).
+    /// </summary>
+    public static int RowGranularity(in WeightMatrix weight, int n) => UsesPacked(weight, n) ? PackedGemmKernel.MinSliceRows : LinearKernel.PanelRows;
+
+    private static bool UsesFused(in WeightMatrix weight, int n, int rowStart) =>
+        n <= FusedGemvKernel.MaxTokens && FusedGemvKernel.IsSupported && Bf16PairKernel.IsSupported && weight.Format != WeightFormat.F32
             && (weight.Format == WeightFormat.BF16
                 || (weight.BlockRows % LinearKernel.PanelRows == 0 && rowStart % LinearKernel.PanelRows == 0));
+
+    private static bool UsesPacked(in WeightMatrix weight, int n) =>
+        PackedGemmKernel.IsSupported && !UsesFused(weight, n, 0) && n > FusedGemvKernel.MaxTokens
+            && weight.Rows >= PackedGemmKernel.MinSliceRows;
+
+    public static void Compute(in WeightMatrix weight, float* x, int n, float* y, int yStride, int rowStart, int first, int end)
+    {
+        bool fused = UsesFused(weight, n, rowStart);
         if (fused)
         {
             ComputeFused(weight, x, n, y, yStride, rowStart, first, end);
+        }
+        else if (UsesPacked(weight, n))
+        {
+            PackedGemmKernel.Compute(weight, x, n, y, yStride, rowStart, first, end);
         }
         else
         {

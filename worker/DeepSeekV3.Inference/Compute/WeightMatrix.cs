@@ -57,33 +57,44 @@ public readonly unsafe struct WeightMatrix
     };
 
     /// <summary>Writes row <paramref name="row"/> as float32 into <paramref name="destination"/> [Columns].</summary>
-    public void DequantizeRow(int row, Span<float> destination)
+    public void DequantizeRow(int row, Span<float> destination) => DequantizeRange(row, 0, destination[..Columns]);
+
+    /// <summary>Writes W[row, start .. start + destination.Length) as float32 into <paramref name="destination"/>.</summary>
+    public void DequantizeRange(int row, int start, Span<float> destination)
     {
-        int columns = Columns;
-        destination = destination[..columns];
+        int count = destination.Length;
+        if ((uint)row >= (uint)Rows || start < 0 || start + count > Columns)
+        {
+            throw new ArgumentOutOfRangeException(nameof(row), $"row {row}, columns [{start}, {start + count}) outside [{Rows}, {Columns}]");
+        }
+
+        long first = ((long)row * Columns) + start;
         switch (Format)
         {
             case WeightFormat.F32:
-                new ReadOnlySpan<float>(Data + (long)row * columns * 4, columns).CopyTo(destination);
+                new ReadOnlySpan<float>(Data + (first * 4), count).CopyTo(destination);
                 break;
             case WeightFormat.BF16:
-                WidenBFloat16(new ReadOnlySpan<ushort>(Data + (long)row * columns * 2, columns), destination);
+                WidenBFloat16(new ReadOnlySpan<ushort>(Data + (first * 2), count), destination);
                 break;
             default:
-                DequantizeFloat8Row(row, destination);
+                DequantizeFloat8Range(row, start, destination);
                 break;
         }
     }
 
-    private void DequantizeFloat8Row(int row, Span<float> destination)
+    private void DequantizeFloat8Range(int row, int start, Span<float> destination)
     {
-        var codes = new ReadOnlySpan<byte>(Data + (long)row * Columns, Columns);
+        var codes = new ReadOnlySpan<byte>(Data + ((long)row * Columns) + start, destination.Length);
         var scales = new ReadOnlySpan<float>(BlockScales + (long)(row / BlockRows) * ScaleColumns, ScaleColumns);
-        for (int block = 0; block < scales.Length; block++)
+        int end = start + destination.Length;
+        for (int column = start; column < end;)
         {
-            int start = block * BlockColumns;
-            int end = Math.Min(start + BlockColumns, Columns);
-            Float8E4M3.DecodeScaled(codes[start..end], scales[block], destination[start..end]);
+            // Up to the end of this column's scale block.
+            int blockEnd = Math.Min(((column / BlockColumns) + 1) * BlockColumns, end);
+            Float8E4M3.DecodeScaled(codes[(column - start)..(blockEnd - start)], scales[column / BlockColumns],
+                destination[(column - start)..(blockEnd - start)]);
+            column = blockEnd;
         }
     }
 

@@ -58,6 +58,42 @@ public static unsafe class KernelBenchmark
         }
     }
 
+    /// <summary>
+    /// The prefill kernel alone: <paramref name="tokens"/> tokens through a 2048 × 2048 weight, best of several runs,
+    /// in floating-point operations per second (2 per multiply-add), to hold against the FMA peak.
+    /// </summary>
+    public static double MatrixMatrixFlops(CpuBackend backend, WeightFormat format, int tokens)
+    {
+        const int Side = 2048;
+        int bytesPerWeight = format == WeightFormat.BF16 ? 2 : 1;
+        byte* data = (byte*)NativeMemory.AlignedAlloc((nuint)(Side * Side * bytesPerWeight), 64);
+        float* scales = (float*)NativeMemory.AlignedAlloc((nuint)(16 * 16 * sizeof(float)), 64);
+        try
+        {
+            Fill(new Span<byte>(data, Side * Side * bytesPerWeight), format);
+            new Span<float>(scales, 16 * 16).Fill(1f / 256);
+            var weight = new WeightMatrix(format, Side, Side, data, format == WeightFormat.BF16 ? null : scales);
+            var x = new float[tokens * Side];
+            var y = new float[tokens * Side];
+            x.AsSpan().Fill(0.5f);
+            backend.Linear(x, tokens, weight, 0, Side, y);
+            double best = double.MaxValue;
+            for (int run = 0; run < Runs; run++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                backend.Linear(x, tokens, weight, 0, Side, y);
+                best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            }
+
+            return 2.0 * tokens * Side * Side / best;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(data);
+            NativeMemory.AlignedFree(scales);
+        }
+    }
+
     /// <summary>Finite codes of both formats with every exponent in use (BF16 kept near 1, FP8 never NaN).</summary>
     private static void Fill(Span<byte> bytes, WeightFormat format)
     {

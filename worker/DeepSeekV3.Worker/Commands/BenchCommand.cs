@@ -59,6 +59,14 @@ public static class BenchCommand
         using (var backend = new CpuBackend(threads))
         {
             kernels = [KernelBenchmark.MatrixVector(backend, WeightFormat.F8E4M3Blocked), KernelBenchmark.MatrixVector(backend, WeightFormat.BF16)];
+            if (Environment.GetEnvironmentVariable("DSV3_BENCH_GEMM") is { } gemm)
+            {
+                foreach (var format in new[] { WeightFormat.F8E4M3Blocked, WeightFormat.BF16 })
+                {
+                    double flops = KernelBenchmark.MatrixMatrixFlops(backend, format, int.Parse(gemm, System.Globalization.CultureInfo.InvariantCulture));
+                    output.WriteLine($"gemm {format}: {flops / 1e9:F1} GFLOP/s");
+                }
+            }
         }
 
         var results = models.Select(directory => Measure(directory, threads, promptTokens, batches, contextTokens, decodeSteps)).ToArray();
