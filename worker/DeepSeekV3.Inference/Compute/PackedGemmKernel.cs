@@ -26,6 +26,7 @@ internal static unsafe class PackedGemmKernel
     public const int TokenGroup = 32;
     private const int Chunk = 16;
     private const int TileFloats = PanelRows * Chunk;
+    private const int L2InputBytes = 512 * 1024;
 
     public static bool IsSupported => Avx512F.IsSupported;
 
@@ -52,15 +53,22 @@ internal static unsafe class PackedGemmKernel
         fixed (float* rowPointer = row)
         {
             PackInput(x, n, columns, padded, inputPointer);
-            for (int r = first; r < end; r += PanelRows)
+            // Blocks of tokens whose transposed x fits in L2 next to the tiles, so every row panel reads it from there
+            // instead of from the shared L3 (at most 512 KB; at least one group).
+            int blockGroups = Math.Clamp(L2InputBytes / (padded * TokenGroup * sizeof(float)), 1, groups);
+            for (int firstGroup = 0; firstGroup < groups; firstGroup += blockGroups)
             {
-                int rows = Math.Min(PanelRows, end - r);
-                PackWeights(weight, rowStart + r, rows, chunks, rowPointer, tilesPointer);
-                for (int g = 0; g < groups; g++)
+                int endGroup = Math.Min(groups, firstGroup + blockGroups);
+                for (int r = first; r < end; r += PanelRows)
                 {
-                    int t = g * TokenGroup;
-                    Multiply(tilesPointer, chunks, inputPointer + ((long)g * padded * TokenGroup), Math.Min(TokenGroup, n - t),
-                        y + ((long)t * yStride) + r, yStride, rows);
+                    int rows = Math.Min(PanelRows, end - r);
+                    PackWeights(weight, rowStart + r, rows, chunks, rowPointer, tilesPointer);
+                    for (int g = firstGroup; g < endGroup; g++)
+                    {
+                        int t = g * TokenGroup;
+                        Multiply(tilesPointer, chunks, inputPointer + ((long)g * padded * TokenGroup), Math.Min(TokenGroup, n - t),
+                            y + ((long)t * yStride) + r, yStride, rows);
+                    }
                 }
             }
         }
