@@ -84,21 +84,104 @@ internal static unsafe class PackedGemmKernel
         return buffer;
     }
 
-    /// <summary>packed[g, k, j] = x[g·32 + j, k], zero past the last token and past the last column.</summary>
+    /// <summary>
+    /// packed[g, k, j] = x[g·32 + j, k], zero past the last token and past the last column. Whole 16 × 16 blocks are
+    /// transposed in registers (<see cref="Transpose16"/>: 64 in-register shuffles for 256 values instead of 256
+    /// scattered stores); the edges one value at a time.
+    /// </summary>
     private static void PackInput(float* x, int n, int columns, int padded, float* packed)
     {
         int groups = (n + TokenGroup - 1) / TokenGroup;
         new Span<float>(packed, groups * padded * TokenGroup).Clear();
+        int wholeTokens = n & ~15, wholeColumns = columns & ~15;
+        for (int t = 0; t < wholeTokens; t += 16)
+        {
+            float* target = packed + ((long)(t / TokenGroup) * padded * TokenGroup) + (t % TokenGroup);
+            for (int k = 0; k < wholeColumns; k += 16)
+            {
+                Transpose16(x + ((long)t * columns) + k, columns, target + ((long)k * TokenGroup), TokenGroup);
+            }
+        }
+
         for (int t = 0; t < n; t++)
         {
             float* source = x + ((long)t * columns);
             float* target = packed + ((long)(t / TokenGroup) * padded * TokenGroup) + (t % TokenGroup);
-            for (int k = 0; k < columns; k++)
+            for (int k = t < wholeTokens ? wholeColumns : 0; k < columns; k++)
             {
                 target[k * TokenGroup] = source[k];
             }
         }
     }
+
+    /// <summary>
+    /// target[c · targetStride + r] = source[r · sourceStride + c] for r, c &lt; 16: the standard AVX-512 transpose
+    /// (interleave pairs of rows, then pairs of pairs, then 128-bit lanes twice).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose16(float* source, int sourceStride, float* target, int targetStride)
+    {
+        var r0 = Vector512.Load(source); var r1 = Vector512.Load(source + sourceStride);
+        var r2 = Vector512.Load(source + (2L * sourceStride)); var r3 = Vector512.Load(source + (3L * sourceStride));
+        var r4 = Vector512.Load(source + (4L * sourceStride)); var r5 = Vector512.Load(source + (5L * sourceStride));
+        var r6 = Vector512.Load(source + (6L * sourceStride)); var r7 = Vector512.Load(source + (7L * sourceStride));
+        var r8 = Vector512.Load(source + (8L * sourceStride)); var r9 = Vector512.Load(source + (9L * sourceStride));
+        var r10 = Vector512.Load(source + (10L * sourceStride)); var r11 = Vector512.Load(source + (11L * sourceStride));
+        var r12 = Vector512.Load(source + (12L * sourceStride)); var r13 = Vector512.Load(source + (13L * sourceStride));
+        var r14 = Vector512.Load(source + (14L * sourceStride)); var r15 = Vector512.Load(source + (15L * sourceStride));
+
+        // Pairs of rows: t0 lane L = [r0[4L], r1[4L], r0[4L+1], r1[4L+1]], t1 the same for 4L+2, 4L+3.
+        var t0 = Avx512F.UnpackLow(r0, r1); var t1 = Avx512F.UnpackHigh(r0, r1);
+        var t2 = Avx512F.UnpackLow(r2, r3); var t3 = Avx512F.UnpackHigh(r2, r3);
+        var t4 = Avx512F.UnpackLow(r4, r5); var t5 = Avx512F.UnpackHigh(r4, r5);
+        var t6 = Avx512F.UnpackLow(r6, r7); var t7 = Avx512F.UnpackHigh(r6, r7);
+        var t8 = Avx512F.UnpackLow(r8, r9); var t9 = Avx512F.UnpackHigh(r8, r9);
+        var t10 = Avx512F.UnpackLow(r10, r11); var t11 = Avx512F.UnpackHigh(r10, r11);
+        var t12 = Avx512F.UnpackLow(r12, r13); var t13 = Avx512F.UnpackHigh(r12, r13);
+        var t14 = Avx512F.UnpackLow(r14, r15); var t15 = Avx512F.UnpackHigh(r14, r15);
+
+        // Pairs of pairs: u0 lane L = column 4L of rows 0-3, u1 column 4L+1, u2 4L+2, u3 4L+3; u4-u7 rows 4-7, ...
+        var u0 = Low(t0, t2); var u1 = High(t0, t2); var u2 = Low(t1, t3); var u3 = High(t1, t3);
+        var u4 = Low(t4, t6); var u5 = High(t4, t6); var u6 = Low(t5, t7); var u7 = High(t5, t7);
+        var u8 = Low(t8, t10); var u9 = High(t8, t10); var u10 = Low(t9, t11); var u11 = High(t9, t11);
+        var u12 = Low(t12, t14); var u13 = High(t12, t14); var u14 = Low(t13, t15); var u15 = High(t13, t15);
+
+        // 128-bit lanes: v0 = [col 0 rows 0-3, col 8 rows 0-3, col 0 rows 4-7, col 8 rows 4-7], ...
+        var v0 = Avx512F.Shuffle4x128(u0, u4, 0x88); var v1 = Avx512F.Shuffle4x128(u0, u4, 0xDD);
+        var v2 = Avx512F.Shuffle4x128(u1, u5, 0x88); var v3 = Avx512F.Shuffle4x128(u1, u5, 0xDD);
+        var v4 = Avx512F.Shuffle4x128(u2, u6, 0x88); var v5 = Avx512F.Shuffle4x128(u2, u6, 0xDD);
+        var v6 = Avx512F.Shuffle4x128(u3, u7, 0x88); var v7 = Avx512F.Shuffle4x128(u3, u7, 0xDD);
+        var v8 = Avx512F.Shuffle4x128(u8, u12, 0x88); var v9 = Avx512F.Shuffle4x128(u8, u12, 0xDD);
+        var v10 = Avx512F.Shuffle4x128(u9, u13, 0x88); var v11 = Avx512F.Shuffle4x128(u9, u13, 0xDD);
+        var v12 = Avx512F.Shuffle4x128(u10, u14, 0x88); var v13 = Avx512F.Shuffle4x128(u10, u14, 0xDD);
+        var v14 = Avx512F.Shuffle4x128(u11, u15, 0x88); var v15 = Avx512F.Shuffle4x128(u11, u15, 0xDD);
+
+        // Whole columns: [rows 0-3 | 4-7 | 8-11 | 12-15].
+        Avx512F.Shuffle4x128(v0, v8, 0x88).Store(target);
+        Avx512F.Shuffle4x128(v0, v8, 0xDD).Store(target + (8L * targetStride));
+        Avx512F.Shuffle4x128(v1, v9, 0x88).Store(target + (4L * targetStride));
+        Avx512F.Shuffle4x128(v1, v9, 0xDD).Store(target + (12L * targetStride));
+        Avx512F.Shuffle4x128(v2, v10, 0x88).Store(target + (1L * targetStride));
+        Avx512F.Shuffle4x128(v2, v10, 0xDD).Store(target + (9L * targetStride));
+        Avx512F.Shuffle4x128(v3, v11, 0x88).Store(target + (5L * targetStride));
+        Avx512F.Shuffle4x128(v3, v11, 0xDD).Store(target + (13L * targetStride));
+        Avx512F.Shuffle4x128(v4, v12, 0x88).Store(target + (2L * targetStride));
+        Avx512F.Shuffle4x128(v4, v12, 0xDD).Store(target + (10L * targetStride));
+        Avx512F.Shuffle4x128(v5, v13, 0x88).Store(target + (6L * targetStride));
+        Avx512F.Shuffle4x128(v5, v13, 0xDD).Store(target + (14L * targetStride));
+        Avx512F.Shuffle4x128(v6, v14, 0x88).Store(target + (3L * targetStride));
+        Avx512F.Shuffle4x128(v6, v14, 0xDD).Store(target + (11L * targetStride));
+        Avx512F.Shuffle4x128(v7, v15, 0x88).Store(target + (7L * targetStride));
+        Avx512F.Shuffle4x128(v7, v15, 0xDD).Store(target + (15L * targetStride));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Low(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> High(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
 
     /// <summary>tiles[c, i, j] = W[row + i, c·16 + j] for i &lt; rows, zero for the rows past them and past the last column.</summary>
     private static void PackWeights(in WeightMatrix weight, int row, int rows, int chunks, float* values, float* tiles)
