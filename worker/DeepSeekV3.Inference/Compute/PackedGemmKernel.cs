@@ -183,26 +183,65 @@ internal static unsafe class PackedGemmKernel
     private static Vector512<float> High(Vector512<float> a, Vector512<float> b) =>
         Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
 
-    /// <summary>tiles[c, i, j] = W[row + i, c·16 + j] for i &lt; rows, zero for the rows past them and past the last column.</summary>
+    /// <summary>
+    /// tiles[c, i, j] = W[row + i, c·16 + j] for i &lt; rows, zero for the rows past them and past the last column.
+    /// BF16 and FP8 whole chunks are decoded straight into their tiles with the decode kernels' conversions (FP8: the
+    /// 2^-120-offset code times 2^120, exact, then times the block scale: the reference's code · scale); the rest
+    /// through <see cref="WeightMatrix.DequantizeRange"/>.
+    /// </summary>
     private static void PackWeights(in WeightMatrix weight, int row, int rows, int chunks, float* values, float* tiles)
     {
-        int columns = weight.Columns;
+        int columns = weight.Columns, whole = columns / Chunk;
         for (int i = 0; i < PanelRows; i++)
         {
-            var destination = new Span<float>(values, chunks * Chunk);
-            if (i < rows)
+            float* tile = tiles + (i * Chunk);
+            if (i >= rows)
             {
-                weight.DequantizeRange(row + i, 0, destination[..columns]);
-                destination[columns..].Clear();
-            }
-            else
-            {
-                destination.Clear();
+                for (int c = 0; c < chunks; c++)
+                {
+                    Vector512<float>.Zero.Store(tile + (c * TileFloats));
+                }
+
+                continue;
             }
 
-            for (int c = 0; c < chunks; c++)
+            int r = row + i, done = 0;
+            if (weight.Format == WeightFormat.BF16)
             {
-                Vector512.Load(values + (c * Chunk)).Store(tiles + (c * TileFloats) + (i * Chunk));
+                var codes = (ushort*)weight.Data + ((long)r * columns);
+                for (int c = 0; c < whole; c++)
+                {
+                    Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(codes + (c * Chunk))), 16).AsSingle()
+                        .Store(tile + (c * TileFloats));
+                }
+
+                done = whole;
+            }
+            else if (weight.Format == WeightFormat.F8E4M3Blocked && weight.BlockColumns % Chunk == 0)
+            {
+                byte* codes = weight.Data + ((long)r * columns);
+                float* scales = weight.BlockScales + ((long)(r / weight.BlockRows) * weight.ScaleColumns);
+                var unbias = Vector512.Create(Fp8Decoder.InputScale * Fp8Decoder.OutputScale); // 2^120
+                for (int c = 0; c < whole; c++)
+                {
+                    var scale = Vector512.Create(scales[c * Chunk / weight.BlockColumns]);
+                    (Fp8Decoder.Load16(codes + (c * Chunk)) * unbias * scale).Store(tile + (c * TileFloats));
+                }
+
+                done = whole;
+            }
+
+            if (done < chunks)
+            {
+                // The last partial chunk (or every chunk of other formats): dequantize, zero-pad, copy into tiles.
+                int start = done * Chunk;
+                var destination = new Span<float>(values, (chunks - done) * Chunk);
+                weight.DequantizeRange(r, start, destination[..(columns - start)]);
+                destination[(columns - start)..].Clear();
+                for (int c = done; c < chunks; c++)
+                {
+                    Vector512.Load(values + ((c - done) * Chunk)).Store(tile + (c * TileFloats));
+                }
             }
         }
     }
