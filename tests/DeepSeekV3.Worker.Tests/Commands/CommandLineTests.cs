@@ -67,11 +67,18 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("of FMA peak", text.Output, StringComparison.Ordinal);
         Assert.Contains("decode batch   2:", text.Output, StringComparison.Ordinal);
         Assert.Contains("of bandwidth roofline", text.Output, StringComparison.Ordinal);
+        Assert.Contains("kernel FP8  matrix-vector 8192x8192", text.Output, StringComparison.Ordinal);
+        Assert.Contains("kernel BF16 matrix-matrix 2048x2048, 512 tokens", text.Output, StringComparison.Ordinal);
         Assert.True(json.Code == 0, json.Error);
         using var report = JsonDocument.Parse(json.Output);
         var machine = report.RootElement.GetProperty("machine");
         Assert.True(machine.GetProperty("triad_bytes_per_second").GetDouble() > 0);
         Assert.True(machine.GetProperty("fma_flops_per_second").GetDouble() > 0);
+        var kernels = report.RootElement.GetProperty("kernels").EnumerateArray().ToList();
+        Assert.Equal(["FP8 1", "BF16 1", "FP8 512", "BF16 512"],
+            kernels.Select(k => $"{k.GetProperty("format").GetString()} {k.GetProperty("tokens").GetInt32()}"));
+        Assert.All(kernels, k => Assert.InRange(k.GetProperty("read_bandwidth_fraction").GetDouble(), 0.0001, 100));
+        Assert.All(kernels, k => Assert.InRange(k.GetProperty("fma_peak_fraction").GetDouble(), 0.0001, 2));
         var figures = report.RootElement.GetProperty("models")[0];
         Assert.Equal([8, 16], figures.GetProperty("prefill").EnumerateArray().Select(p => p.GetProperty("tokens").GetInt32()));
         var decode = figures.GetProperty("decode")[0];

@@ -15,7 +15,9 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
         output.WriteLine(Format($"machine: {m.Threads} threads, {m.Vector}; memory bandwidth {m.TriadBytesPerSecond / 1e9:F1} GB/s (STREAM triad), {m.ReadBytesPerSecond / 1e9:F1} GB/s (read); FMA peak {m.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
         foreach (var k in Kernels)
         {
-            output.WriteLine(Format($"kernel {k.Format,-4} matrix-vector {k.Rows}x{k.Columns} ({k.WeightBytes / 1e6:F0} MB), 1 token: {k.BytesPerSecond / 1e9,6:F2} GB/s = {k.BytesPerSecond / m.ReadBytesPerSecond,6:P1} of read bandwidth"));
+            output.WriteLine(k.Tokens == 1
+                ? Format($"kernel {k.Format,-4} matrix-vector {k.Rows}x{k.Columns} ({k.WeightBytes / 1e6:F0} MB), 1 token: {k.BytesPerSecond / 1e9,6:F2} GB/s = {k.BytesPerSecond / m.ReadBytesPerSecond,6:P1} of read bandwidth")
+                : Format($"kernel {k.Format,-4} matrix-matrix {k.Rows}x{k.Columns}, {k.Tokens} tokens: {k.FlopsPerSecond / 1e9,6:F1} GFLOP/s = {k.FlopsPerSecond / m.FmaFlopsPerSecond,6:P1} of FMA peak"));
         }
 
         foreach (var model in Models)
@@ -53,8 +55,11 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
             json.WriteNumber("rows", k.Rows);
             json.WriteNumber("columns", k.Columns);
             json.WriteNumber("weight_bytes", k.WeightBytes);
+            json.WriteNumber("tokens", k.Tokens);
             json.WriteNumber("bytes_per_second", k.BytesPerSecond);
             json.WriteNumber("read_bandwidth_fraction", k.BytesPerSecond / Machine.ReadBytesPerSecond);
+            json.WriteNumber("flops_per_second", k.FlopsPerSecond);
+            json.WriteNumber("fma_peak_fraction", k.FlopsPerSecond / Machine.FmaFlopsPerSecond);
             json.WriteEndObject();
         }
 

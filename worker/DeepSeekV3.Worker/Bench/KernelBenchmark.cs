@@ -6,9 +6,10 @@ using DeepSeekV3.Inference.Compute;
 namespace DeepSeekV3.Worker.Bench;
 
 /// <summary>
-/// The decode kernel alone: one token through an 8192 × 8192 weight (64 MiB FP8, 128 MiB BF16: far beyond any
+/// The kernels alone, without the rest of a model step. Decode: one token through an 8192 × 8192 weight (64 MiB FP8, 128 MiB BF16: far beyond any
 /// last-level cache, so every byte comes from memory), best of several runs. Its GB/s against the machine's read
-/// bandwidth separates the kernel's own speed from what the rest of a decode step costs.
+/// bandwidth separates the kernel's own speed from what the rest of a decode step costs. Prefill: a batch of tokens
+/// through a 2048 × 2048 weight, against the FMA peak.
 /// </summary>
 public static unsafe class KernelBenchmark
 {
@@ -49,7 +50,8 @@ public static unsafe class KernelBenchmark
                 best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
             }
 
-            return new KernelResult(format == WeightFormat.BF16 ? "BF16" : "FP8", Size, Size, weight.StoredBytes, weight.StoredBytes / best);
+            return new KernelResult(format == WeightFormat.BF16 ? "BF16" : "FP8", Size, Size, weight.StoredBytes, weight.StoredBytes / best,
+                1, 2.0 * Size * Size / best);
         }
         finally
         {
@@ -62,7 +64,7 @@ public static unsafe class KernelBenchmark
     /// The prefill kernel alone: <paramref name="tokens"/> tokens through a 2048 × 2048 weight, best of several runs,
     /// in floating-point operations per second (2 per multiply-add), to hold against the FMA peak.
     /// </summary>
-    public static double MatrixMatrixFlops(CpuBackend backend, WeightFormat format, int tokens)
+    public static KernelResult MatrixMatrix(CpuBackend backend, WeightFormat format, int tokens)
     {
         const int Side = 2048;
         int bytesPerWeight = format == WeightFormat.BF16 ? 2 : 1;
@@ -85,7 +87,8 @@ public static unsafe class KernelBenchmark
                 best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
             }
 
-            return 2.0 * tokens * Side * Side / best;
+            return new KernelResult(format == WeightFormat.BF16 ? "BF16" : "FP8", Side, Side, weight.StoredBytes, weight.StoredBytes / best,
+                tokens, 2.0 * tokens * Side * Side / best);
         }
         finally
         {
@@ -106,5 +109,10 @@ public static unsafe class KernelBenchmark
     }
 }
 
-/// <summary>One kernel figure: a token through a rows × columns weight of <c>Format</c>, in bytes of weights per second.</summary>
-public sealed record KernelResult(string Format, int Rows, int Columns, long WeightBytes, double BytesPerSecond);
+/// <summary>
+/// One kernel figure: <c>Tokens</c> tokens through a rows × columns weight of <c>Format</c>, in bytes of weights read
+/// per second (the decode kernel's limit is memory) and floating-point operations per second (the prefill kernel's is
+/// the FMA units).
+/// </summary>
+public sealed record KernelResult(string Format, int Rows, int Columns, long WeightBytes, double BytesPerSecond, int Tokens,
+    double FlopsPerSecond);

@@ -15,6 +15,9 @@ public static class BenchCommand
     public const string Usage =
         "dsv3 bench [--model DIR ... | --preset tiny|small] [--prompt-tokens 128,1024] [--context-tokens N] [--decode-steps N] [--batch 1,4,16] [--threads N] [--json]";
 
+    /// <summary>Tokens of the prefill kernel figure: a typical prefill chunk.</summary>
+    private const int PrefillKernelTokens = 512;
+
     public static int Run(IReadOnlyList<string> arguments, TextWriter output)
     {
         if (arguments.Count > 0 && arguments[0] == "serve")
@@ -59,14 +62,8 @@ public static class BenchCommand
         using (var backend = new CpuBackend(threads))
         {
             kernels = [KernelBenchmark.MatrixVector(backend, WeightFormat.F8E4M3Blocked), KernelBenchmark.MatrixVector(backend, WeightFormat.BF16)];
-            if (Environment.GetEnvironmentVariable("DSV3_BENCH_GEMM") is { } gemm)
-            {
-                foreach (var format in new[] { WeightFormat.F8E4M3Blocked, WeightFormat.BF16 })
-                {
-                    double flops = KernelBenchmark.MatrixMatrixFlops(backend, format, int.Parse(gemm, System.Globalization.CultureInfo.InvariantCulture));
-                    output.WriteLine($"gemm {format}: {flops / 1e9:F1} GFLOP/s");
-                }
-            }
+            kernels = [.. kernels, KernelBenchmark.MatrixMatrix(backend, WeightFormat.F8E4M3Blocked, PrefillKernelTokens),
+                KernelBenchmark.MatrixMatrix(backend, WeightFormat.BF16, PrefillKernelTokens)];
         }
 
         var results = models.Select(directory => Measure(directory, threads, promptTokens, batches, contextTokens, decodeSteps)).ToArray();
