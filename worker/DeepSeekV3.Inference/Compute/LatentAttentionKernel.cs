@@ -51,55 +51,25 @@ internal static class LatentAttentionKernel
         Accumulate(scores, keys, count, cache, table, layer, rank, outputs);
     }
 
-    /// <summary>outputs[t] = Σ_p weights[t, p] · latent_p, 16 lanes × up to 4 tokens per pass over the keys.</summary>
+    /// <summary>
+    /// outputs[t] = Σ_p weights[t, p] · latent_p, 64 lanes × up to 4 tokens per pass over the keys (16 accumulators: each
+    /// latent vector loaded feeds 4 FMAs and each broadcast weight 4 more), then 16 lanes at a time for the rest.
+    /// </summary>
     private static void Accumulate(ReadOnlySpan<float> weights, int keys, int count, KvCache cache, KvBlockTable table, int layer,
         int rank, Span<float> outputs)
     {
         int rowLength = cache.RowLength, blockSize = cache.BlockSizeTokens, lanes = Vector512<float>.Count;
         int vectorEnd = Vector512.IsHardwareAccelerated ? rank / lanes * lanes : 0;
-        for (int c = 0; c < vectorEnd; c += lanes)
+        int wideEnd = rank / (4 * lanes) * 4 * lanes;
+        int c = 0;
+        for (; c < wideEnd && Vector512.IsHardwareAccelerated; c += 4 * lanes)
         {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int block = 0, p = 0; p < keys; block++)
-            {
-                var rows = cache.BlockRows(table, layer, block);
-                int inBlock = Math.Min(blockSize, keys - p);
-                for (int i = 0; i < inBlock; i++, p++)
-                {
-                    var latent = Vector512.Create(rows.Slice((i * rowLength) + c, lanes));
-                    a0 = Vector512.FusedMultiplyAdd(latent, Vector512.Create(weights[p]), a0);
-                    if (count > 1)
-                    {
-                        a1 = Vector512.FusedMultiplyAdd(latent, Vector512.Create(weights[keys + p]), a1);
-                    }
+            AccumulateWide(weights, keys, count, cache, table, layer, rank, c, outputs);
+        }
 
-                    if (count > 2)
-                    {
-                        a2 = Vector512.FusedMultiplyAdd(latent, Vector512.Create(weights[(2 * keys) + p]), a2);
-                    }
-
-                    if (count > 3)
-                    {
-                        a3 = Vector512.FusedMultiplyAdd(latent, Vector512.Create(weights[(3 * keys) + p]), a3);
-                    }
-                }
-            }
-
-            a0.CopyTo(outputs.Slice(c, lanes));
-            if (count > 1)
-            {
-                a1.CopyTo(outputs.Slice(rank + c, lanes));
-            }
-
-            if (count > 2)
-            {
-                a2.CopyTo(outputs.Slice((2 * rank) + c, lanes));
-            }
-
-            if (count > 3)
-            {
-                a3.CopyTo(outputs.Slice((3 * rank) + c, lanes));
-            }
+        for (; c < vectorEnd; c += lanes)
+        {
+            AccumulateNarrow(weights, keys, count, cache, table, layer, rank, c, outputs);
         }
 
         // Lanes past the last whole vector (and every lane without AVX-512): plain multiply-adds.
@@ -119,6 +89,118 @@ internal static class LatentAttentionKernel
                     }
                 }
             }
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void AccumulateWide(ReadOnlySpan<float> weights, int keys, int count, KvCache cache, KvBlockTable table, int layer,
+        int rank, int c, Span<float> outputs)
+    {
+        int rowLength = cache.RowLength, blockSize = cache.BlockSizeTokens;
+        ref float w = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(weights);
+        // Tokens past count read token 0's weights; their sums are never stored.
+        int k1 = count > 1 ? keys : 0, k2 = count > 2 ? 2 * keys : 0, k3 = count > 3 ? 3 * keys : 0;
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        for (int block = 0, p = 0; p < keys; block++)
+        {
+            var rows = cache.BlockRows(table, layer, block);
+            ref float row = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(rows);
+            int inBlock = Math.Min(blockSize, keys - p);
+            for (int i = 0; i < inBlock; i++, p++)
+            {
+                nuint at = (nuint)((i * rowLength) + c);
+                var l0 = Vector512.LoadUnsafe(ref row, at);
+                var l1 = Vector512.LoadUnsafe(ref row, at + 16);
+                var l2 = Vector512.LoadUnsafe(ref row, at + 32);
+                var l3 = Vector512.LoadUnsafe(ref row, at + 48);
+                var b = Vector512.Create(System.Runtime.CompilerServices.Unsafe.Add(ref w, p));
+                a00 = Vector512.FusedMultiplyAdd(l0, b, a00); a01 = Vector512.FusedMultiplyAdd(l1, b, a01);
+                a02 = Vector512.FusedMultiplyAdd(l2, b, a02); a03 = Vector512.FusedMultiplyAdd(l3, b, a03);
+                b = Vector512.Create(System.Runtime.CompilerServices.Unsafe.Add(ref w, k1 + p));
+                a10 = Vector512.FusedMultiplyAdd(l0, b, a10); a11 = Vector512.FusedMultiplyAdd(l1, b, a11);
+                a12 = Vector512.FusedMultiplyAdd(l2, b, a12); a13 = Vector512.FusedMultiplyAdd(l3, b, a13);
+                b = Vector512.Create(System.Runtime.CompilerServices.Unsafe.Add(ref w, k2 + p));
+                a20 = Vector512.FusedMultiplyAdd(l0, b, a20); a21 = Vector512.FusedMultiplyAdd(l1, b, a21);
+                a22 = Vector512.FusedMultiplyAdd(l2, b, a22); a23 = Vector512.FusedMultiplyAdd(l3, b, a23);
+                b = Vector512.Create(System.Runtime.CompilerServices.Unsafe.Add(ref w, k3 + p));
+                a30 = Vector512.FusedMultiplyAdd(l0, b, a30); a31 = Vector512.FusedMultiplyAdd(l1, b, a31);
+                a32 = Vector512.FusedMultiplyAdd(l2, b, a32); a33 = Vector512.FusedMultiplyAdd(l3, b, a33);
+            }
+        }
+
+        Store4(outputs.Slice(c), a00, a01, a02, a03);
+        if (count > 1)
+        {
+            Store4(outputs.Slice(rank + c), a10, a11, a12, a13);
+        }
+
+        if (count > 2)
+        {
+            Store4(outputs.Slice((2 * rank) + c), a20, a21, a22, a23);
+        }
+
+        if (count > 3)
+        {
+            Store4(outputs.Slice((3 * rank) + c), a30, a31, a32, a33);
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Store4(Span<float> target, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d)
+    {
+        a.CopyTo(target);
+        b.CopyTo(target[16..]);
+        c.CopyTo(target[32..]);
+        d.CopyTo(target[48..]);
+    }
+
+    private static void AccumulateNarrow(ReadOnlySpan<float> weights, int keys, int count, KvCache cache, KvBlockTable table,
+        int layer, int rank, int c, Span<float> outputs)
+    {
+        int rowLength = cache.RowLength, blockSize = cache.BlockSizeTokens, lanes = Vector512<float>.Count;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int block = 0, p = 0; p < keys; block++)
+        {
+            var rows = cache.BlockRows(table, layer, block);
+            int inBlock = Math.Min(blockSize, keys - p);
+            for (int i = 0; i < inBlock; i++, p++)
+            {
+                var latent = Vector512.Create(rows.Slice((i * rowLength) + c, lanes));
+                a0 = Vector512.FusedMultiplyAdd(latent, Vector512.Create(weights[p]), a0);
+                if (count > 1)
+                {
+                    a1 = Vector512.FusedMultiplyAdd(latent, Vector512.Create(weights[keys + p]), a1);
+                }
+
+                if (count > 2)
+                {
+                    a2 = Vector512.FusedMultiplyAdd(latent, Vector512.Create(weights[(2 * keys) + p]), a2);
+                }
+
+                if (count > 3)
+                {
+                    a3 = Vector512.FusedMultiplyAdd(latent, Vector512.Create(weights[(3 * keys) + p]), a3);
+                }
+            }
+        }
+
+        a0.CopyTo(outputs.Slice(c, lanes));
+        if (count > 1)
+        {
+            a1.CopyTo(outputs.Slice(rank + c, lanes));
+        }
+
+        if (count > 2)
+        {
+            a2.CopyTo(outputs.Slice((2 * rank) + c, lanes));
+        }
+
+        if (count > 3)
+        {
+            a3.CopyTo(outputs.Slice((3 * rank) + c, lanes));
         }
     }
 }
