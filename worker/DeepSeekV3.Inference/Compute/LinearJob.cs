@@ -1,8 +1,10 @@
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// y[n, rowCount] = x[n, columns] · W[rowStart..)ᵀ, one task per contiguous slice of 4-row panels
-/// (<see cref="LinearRows"/> does the work), so a step streams the weights once.
+/// y[n, rowCount] = x[n, columns] · W[rowStart..)ᵀ (<see cref="LinearRows"/> does the work), one task per block of
+/// rows × tokens. Rows are cut first, on the running kernel's panel height, so a step streams the weights once; when
+/// there are fewer row slices than tasks wanted (a 64-row head slice in prefill), tokens are cut too, in whole
+/// groups of the prefill kernel, so small products still use every core.
 /// </summary>
 internal sealed unsafe class LinearJob : IParallelJob
 {
@@ -13,8 +15,10 @@ internal sealed unsafe class LinearJob : IParallelJob
     private int _rowStart;
     private int _rowCount;
     private int _unit; // rows per panel of the kernel that runs: slices are cut on multiples of it
+    private int _rowSlices;
+    private int _tokenSlices;
 
-    public int Tasks { get; private set; }
+    public int Tasks => _rowSlices * _tokenSlices;
 
     public void Set(in WeightMatrix weight, float* x, float* y, int n, int rowStart, int rowCount, int tasks)
     {
@@ -25,14 +29,22 @@ internal sealed unsafe class LinearJob : IParallelJob
         _rowStart = rowStart;
         _rowCount = rowCount;
         _unit = LinearRows.RowGranularity(weight, n);
-        Tasks = Math.Max(1, Math.Min(tasks, rowCount / _unit));
+        _rowSlices = Math.Max(1, Math.Min(tasks, rowCount / _unit));
+        int tokenGroups = n > FusedGemvKernel.MaxTokens ? n / PackedGemmKernel.TokenGroup : 1;
+        _tokenSlices = Math.Max(1, Math.Min(tasks / _rowSlices, tokenGroups));
     }
 
     public void Execute(int task)
     {
+        int rowSlice = task / _tokenSlices, tokenSlice = task % _tokenSlices;
         int panels = (_rowCount + _unit - 1) / _unit;
-        int first = (int)((long)panels * task / Tasks) * _unit;
-        int end = Math.Min(_rowCount, (int)((long)panels * (task + 1) / Tasks) * _unit);
-        LinearRows.Compute(_weight, _x, _n, _y, _rowCount, _rowStart, first, end);
+        int first = (int)((long)panels * rowSlice / _rowSlices) * _unit;
+        int end = Math.Min(_rowCount, (int)((long)panels * (rowSlice + 1) / _rowSlices) * _unit);
+        int groups = Math.Max(1, _n / PackedGemmKernel.TokenGroup);
+        int firstToken = _tokenSlices == 1 ? 0 : (int)((long)groups * tokenSlice / _tokenSlices) * PackedGemmKernel.TokenGroup;
+        int endToken = _tokenSlices == 1 || tokenSlice == _tokenSlices - 1 ? _n
+            : (int)((long)groups * (tokenSlice + 1) / _tokenSlices) * PackedGemmKernel.TokenGroup;
+        LinearRows.Compute(_weight, _x + ((long)firstToken * _weight.Columns), endToken - firstToken,
+            _y + ((long)firstToken * _rowCount), _rowCount, _rowStart, first, end);
     }
 }
