@@ -160,6 +160,43 @@ public sealed unsafe class CpuBackendTests
         }
     }
 
+    [Theory]
+    [InlineData(WeightFormat.BF16, 1, 1)]
+    [InlineData(WeightFormat.BF16, 3, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 1, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 4, 2)]
+    public void LinearTransposed_HeadSliceOfWholeVectors_MatchesNaive(WeightFormat format, int tokens, int threads)
+    {
+        // 320 columns (whole 16-lane vectors, a partial FP8 block) take the fused kernel that decodes in registers;
+        // rows 100..163 of 300 (an attention head's slice, crossing an FP8 block boundary at row 128).
+        using var weight = TestWeight.Create(format, 300, 320, seed: 31);
+        var x = Random(tokens * 64, seed: 32);
+        var slice = new float[64 * 320];
+        for (int r = 0; r < 64; r++)
+        {
+            weight.Matrix.DequantizeRow(100 + r, slice.AsSpan(r * 320, 320));
+        }
+
+        using var backend = new CpuBackend(threads);
+        var y = new float[tokens * 320];
+
+        backend.LinearTransposed(x, tokens, weight.Matrix, 100, 64, y);
+
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int c = 0; c < 320; c++)
+            {
+                double expected = 0;
+                for (int r = 0; r < 64; r++)
+                {
+                    expected += (double)x[(t * 64) + r] * slice[(r * 320) + c];
+                }
+
+                Assert.InRange(Math.Abs(y[(t * 320) + c] - expected), 0, Tolerance);
+            }
+        }
+    }
+
     [Fact]
     public void RmsNorm_MatchesNaive()
     {

@@ -33,6 +33,12 @@ internal sealed unsafe class LinearTransposedJob : IParallelJob
         int columns = _weight.Columns;
         int first = (int)((long)_n * task / Tasks);
         int end = (int)((long)_n * (task + 1) / Tasks);
+        if (FusedTransposedKernel.Supports(_weight))
+        {
+            FusedTransposedKernel.Compute(_weight, _rowStart, _rowCount, _x, first, end, _y);
+            return;
+        }
+
         new Span<float>(_y + ((long)first * columns), (end - first) * columns).Clear();
         var row = CpuBackend.RowScratch(columns);
         for (int r = 0; r < _rowCount; r++)
