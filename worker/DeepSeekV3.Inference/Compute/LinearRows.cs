@@ -89,6 +89,13 @@ internal static unsafe class LinearRows
                         scaledBlock = block;
                     }
 
+                    if (n == 1 && row % 8 == 0 && r + 8 <= fullEnd)
+                    {
+                        FusedGemvKernel.EightRowsOneToken<Fp8Decoder>(weight.Data + ((long)row * columns), columns, xPrepared, y + r);
+                        r += LinearKernel.PanelRows; // two panels
+                        continue;
+                    }
+
                     FusedGemvKernel.Panel<Fp8Decoder>(weight.Data + ((long)row * columns), columns, xPrepared, n, y, yStride, r);
                 }
             }
