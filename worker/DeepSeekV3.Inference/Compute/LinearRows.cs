@@ -72,7 +72,17 @@ internal static unsafe class LinearRows
                 Bf16PairKernel.Deinterleave(x, n, columns, xPrepared);
                 for (int r = first; r < fullEnd; r += LinearKernel.PanelRows)
                 {
-                    Bf16PairKernel.Panel(weight.Data + ((long)(rowStart + r) * columns * 2), columns, xPrepared, n, y, yStride, r);
+                    byte* rows = weight.Data + ((long)(rowStart + r) * columns * 2);
+                    if (n == 1 && r + 8 <= fullEnd)
+                    {
+                        Bf16PairKernel.EightRowsOneToken(rows, columns, xPrepared, y + r);
+                        Bf16PairKernel.Tail(rows, columns, xPrepared, 1, y, yStride, r);
+                        Bf16PairKernel.Tail(rows + (8L * columns), columns, xPrepared, 1, y, yStride, r + 4);
+                        r += LinearKernel.PanelRows; // two panels
+                        continue;
+                    }
+
+                    Bf16PairKernel.Panel(rows, columns, xPrepared, n, y, yStride, r);
                 }
             }
             else
