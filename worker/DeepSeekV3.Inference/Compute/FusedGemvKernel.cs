@@ -47,27 +47,9 @@ internal static unsafe class FusedGemvKernel
         int vectorEnd = columns & ~15;
         if (n == 1)
         {
-            // One token: accumulators stay in registers.
-            // Two column chunks per iteration: 8 independent sums, so FMA latency never stalls the weight stream.
+            // One token (a panel left over by RowsOneToken's 8-row blocks): accumulators stay in registers.
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
-            int i = 0;
-            for (; i + 32 <= vectorEnd; i += 32)
-            {
-                long at = (long)i * TDecoder.BytesPerWeight, next = at + (16 * TDecoder.BytesPerWeight);
-                var xv = Vector512.Load(x + i);
-                var xw = Vector512.Load(x + i + 16);
-                a0 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w0 + at), xv, a0);
-                a1 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w1 + at), xv, a1);
-                a2 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w2 + at), xv, a2);
-                a3 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w3 + at), xv, a3);
-                b0 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w0 + next), xw, b0);
-                b1 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w1 + next), xw, b1);
-                b2 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w2 + next), xw, b2);
-                b3 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w3 + next), xw, b3);
-            }
-
-            if (i < vectorEnd)
+            for (int i = 0; i < vectorEnd; i += 16)
             {
                 long at = (long)i * TDecoder.BytesPerWeight;
                 var xv = Vector512.Load(x + i);
@@ -77,7 +59,7 @@ internal static unsafe class FusedGemvKernel
                 a3 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w3 + at), xv, a3);
             }
 
-            Store<TDecoder>(y + rowOffset, a0 + b0, a1 + b1, a2 + b2, a3 + b3);
+            Store<TDecoder>(y + rowOffset, a0, a1, a2, a3);
         }
         else
         {
@@ -132,21 +114,7 @@ internal static unsafe class FusedGemvKernel
             }
         }
 
-        // Columns past the last whole vector.
-        for (int t = 0; t < n; t++)
-        {
-            for (int r = 0; r < 4; r++)
-            {
-                byte* row = weights + (r * rowBytes);
-                float sum = 0;
-                for (int j = vectorEnd; j < columns; j++)
-                {
-                    sum += TDecoder.Load1(row + ((long)j * TDecoder.BytesPerWeight)) * x[(t * columns) + j];
-                }
-
-                y[(t * yStride) + rowOffset + r] += sum * TDecoder.OutputScale;
-            }
-        }
+        AddTail<TDecoder>(weights, columns, 4, x, n, y, yStride, rowOffset);
     }
 
     /// <summary>
@@ -178,16 +146,27 @@ internal static unsafe class FusedGemvKernel
 
         Store<TDecoder>(y, a0, a1, a2, a3);
         Store<TDecoder>(y + 4, a4, a5, a6, a7);
-        for (int r = 0; r < 8; r++)
-        {
-            byte* row = weights + (r * rowBytes);
-            float sum = 0;
-            for (int j = vectorEnd; j < columns; j++)
-            {
-                sum += TDecoder.Load1(row + ((long)j * TDecoder.BytesPerWeight)) * x[j];
-            }
+        AddTail<TDecoder>(weights, columns, 8, x, 1, y, 0, 0);
+    }
 
-            y[r] += sum * TDecoder.OutputScale;
+    /// <summary>y[t, rowOffset + r] += the columns past the last whole vector, for r &lt; rows, t &lt; n.</summary>
+    private static void AddTail<TDecoder>(byte* weights, int columns, int rows, float* x, int n, float* y, int yStride, int rowOffset)
+        where TDecoder : IWeightDecoder
+    {
+        int vectorEnd = columns & ~15;
+        for (int t = 0; t < n && vectorEnd < columns; t++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                byte* row = weights + ((long)r * columns * TDecoder.BytesPerWeight);
+                float sum = 0;
+                for (int j = vectorEnd; j < columns; j++)
+                {
+                    sum += TDecoder.Load1(row + ((long)j * TDecoder.BytesPerWeight)) * x[((long)t * columns) + j];
+                }
+
+                y[(t * yStride) + rowOffset + r] += sum * TDecoder.OutputScale;
+            }
         }
     }
 
