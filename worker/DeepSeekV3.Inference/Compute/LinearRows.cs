@@ -99,6 +99,14 @@ internal static unsafe class LinearRows
                         scaledBlock = block;
                     }
 
+                    if (n == 2 && row % 8 == 0 && r + 8 <= fullEnd)
+                    {
+                        // Two tokens (an expert's share of a decode batch, often): 8 weight streams, as for one.
+                        FusedGemvKernel.EightRowsTwoTokens<Fp8Decoder>(weight.Data + ((long)row * columns), columns, xPrepared, 2, y + r, yStride);
+                        r += LinearKernel.PanelRows; // two panels
+                        continue;
+                    }
+
                     if (n == 1 && row % 8 == 0 && r + 8 <= fullEnd)
                     {
                         FusedGemvKernel.EightRowsOneToken<Fp8Decoder>(weight.Data + ((long)row * columns), columns, xPrepared, y + r);
