@@ -144,6 +144,54 @@ internal static unsafe class Bf16PairKernel
         y[7] = Vector512.Sum(a7 + b7);
     }
 
+    /// <summary>
+    /// Two tokens through 8 rows at once (an expert's usual share of a decode batch): 8 weight streams, 16 accumulators
+    /// (even and odd columns of a row add into the same one). y[t, r] for r &lt; 8, t &lt; 2; whole 32-column chunks
+    /// only (the caller adds the tail).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void EightRowsTwoTokens(byte* weights, int columns, float* x, float* y, int yStride)
+    {
+        long rowBytes = 2L * columns;
+        byte* w = weights;
+        float* x0 = x, x1 = x + columns;
+        var high = Vector512.Create(0xFFFF0000u);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        int chunkEnd = columns & ~31;
+        for (int i = 0; i < chunkEnd; i += 32, w += 64)
+        {
+            var ue = Vector512.Load(x0 + i);
+            var uo = Vector512.Load(x0 + i + 16);
+            var ve = Vector512.Load(x1 + i);
+            var vo = Vector512.Load(x1 + i + 16);
+            Pair(Vector512.Load((uint*)w), high, ue, uo, ve, vo, ref a0, ref b0);
+            Pair(Vector512.Load((uint*)(w + rowBytes)), high, ue, uo, ve, vo, ref a1, ref b1);
+            Pair(Vector512.Load((uint*)(w + (2 * rowBytes))), high, ue, uo, ve, vo, ref a2, ref b2);
+            Pair(Vector512.Load((uint*)(w + (3 * rowBytes))), high, ue, uo, ve, vo, ref a3, ref b3);
+            Pair(Vector512.Load((uint*)(w + (4 * rowBytes))), high, ue, uo, ve, vo, ref a4, ref b4);
+            Pair(Vector512.Load((uint*)(w + (5 * rowBytes))), high, ue, uo, ve, vo, ref a5, ref b5);
+            Pair(Vector512.Load((uint*)(w + (6 * rowBytes))), high, ue, uo, ve, vo, ref a6, ref b6);
+            Pair(Vector512.Load((uint*)(w + (7 * rowBytes))), high, ue, uo, ve, vo, ref a7, ref b7);
+        }
+
+        Store(y, a0, a1, a2, a3);
+        Store(y + 4, a4, a5, a6, a7);
+        Store(y + yStride, b0, b1, b2, b3);
+        Store(y + yStride + 4, b4, b5, b6, b7);
+    }
+
+    /// <summary>a += row · token 0, b += row · token 1, for 32 columns held as 16 lanes of pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pair(Vector512<uint> row, Vector512<uint> high, Vector512<float> ue, Vector512<float> uo,
+        Vector512<float> ve, Vector512<float> vo, ref Vector512<float> a, ref Vector512<float> b)
+    {
+        var even = (row << 16).AsSingle();
+        var odd = (row & high).AsSingle();
+        a = Avx512F.FusedMultiplyAdd(odd, uo, Avx512F.FusedMultiplyAdd(even, ue, a));
+        b = Avx512F.FusedMultiplyAdd(odd, vo, Avx512F.FusedMultiplyAdd(even, ve, b));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelUpTo4(byte* weights, int columns, float* x, int n, float* y, int yStride, int rowOffset)
     {

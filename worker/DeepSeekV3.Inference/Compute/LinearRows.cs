@@ -73,6 +73,15 @@ internal static unsafe class LinearRows
                 for (int r = first; r < fullEnd; r += LinearKernel.PanelRows)
                 {
                     byte* rows = weight.Data + ((long)(rowStart + r) * columns * 2);
+                    if (n == 2 && r + 8 <= fullEnd)
+                    {
+                        Bf16PairKernel.EightRowsTwoTokens(rows, columns, xPrepared, y + r, yStride);
+                        Bf16PairKernel.Tail(rows, columns, xPrepared, 2, y, yStride, r);
+                        Bf16PairKernel.Tail(rows + (8L * columns), columns, xPrepared, 2, y, yStride, r + 4);
+                        r += LinearKernel.PanelRows; // two panels
+                        continue;
+                    }
+
                     if (n == 1 && r + 8 <= fullEnd)
                     {
                         Bf16PairKernel.EightRowsOneToken(rows, columns, xPrepared, y + r);
