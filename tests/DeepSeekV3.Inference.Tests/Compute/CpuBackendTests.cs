@@ -223,6 +223,111 @@ public sealed unsafe class CpuBackendTests
         Assert.InRange(MaxDifference(gate, expected), 0, 1e-5f);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void RmsNorm_PrefillSized_MatchesNaive(int threads)
+    {
+        // 75 x 1000 = 75,000 floats: split across the pool (above ElementwiseJob.MinFloatsToSplit) into uneven row ranges.
+        var x = Random(75 * 1000, seed: 5);
+        var w = Random(1000, seed: 6);
+        var y = new float[75 * 1000];
+
+        using var backend = new CpuBackend(threads);
+        backend.RmsNorm(x, 75, w, 1e-6f, y);
+
+        Assert.InRange(MaxDifference(y, NaiveKernels.RmsNorm(x, 75, w, 1e-6f)), 0, 1e-5f);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void SiluMultiply_PrefillSized_MatchesDefinition(int threads)
+    {
+        // An odd length: the last task ends inside a cache line.
+        var gate = Random(70_001, seed: 11).Select(v => v * 8).ToArray();
+        var up = Random(70_001, seed: 12);
+        var expected = gate.Zip(up, (g, u) => (float)(g / (1 + Math.Exp(-g)) * u)).ToArray();
+        using var backend = new CpuBackend(threads);
+
+        backend.SiluMultiply(gate, up);
+
+        Assert.InRange(MaxDifference(gate, expected), 0, 1e-5f);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Add_PrefillSized_AddsEveryElement(int threads)
+    {
+        var accumulator = Random(65_537, seed: 13);
+        var x = Random(65_537, seed: 14);
+        var expected = accumulator.Zip(x, (a, b) => a + b).ToArray();
+        using var backend = new CpuBackend(threads);
+
+        backend.Add(accumulator, x);
+
+        Assert.Equal(expected, accumulator);
+    }
+
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(2, 3)]
+    [InlineData(2, 200)]
+    public void GatherRows_CopiesTheNamedRows(int threads, int rowLength)
+    {
+        var source = Random(500 * rowLength, seed: 15);
+        int[] rows = [.. Enumerable.Range(0, 400).Select(i => (i * 37) % 500)];
+        var target = new float[rows.Length * rowLength];
+        using var backend = new CpuBackend(threads);
+
+        backend.GatherRows(source, rowLength, rows, target);
+
+        for (int i = 0; i < rows.Length; i++)
+        {
+            Assert.Equal(source.AsSpan(rows[i] * rowLength, rowLength).ToArray(), target.AsSpan(i * rowLength, rowLength).ToArray());
+        }
+    }
+
+    [Fact]
+    public void GatherRows_RowOutsideTheSource_Throws()
+    {
+        using var backend = new CpuBackend(2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => backend.GatherRows(new float[6], 3, [0, 2], new float[6]));
+    }
+
+    [Theory]
+    [InlineData(1, 4)]
+    [InlineData(2, 4)]
+    [InlineData(2, 8)]
+    public void AddWeightedRows_SumsEachTokensRowsInOrder(int threads, int tokens)
+    {
+        // 4 rows per token among 4·tokens rows of 9000 (prefill-sized for 8 tokens); -1 marks a row computed elsewhere.
+        const int RowLength = 9000, PerToken = 4;
+        int slots = tokens * PerToken;
+        var rows = Random(slots * RowLength, seed: 16);
+        var weights = Random(slots, seed: 17);
+        int[] positions = [.. Enumerable.Range(0, slots).Select(slot => slot % 7 == 3 ? -1 : (slot * 5) % slots)];
+        var output = Random(tokens * RowLength, seed: 18);
+        var expected = output.ToArray();
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int j = 0; j < PerToken; j++)
+            {
+                int p = positions[(t * PerToken) + j];
+                for (int i = 0; p >= 0 && i < RowLength; i++)
+                {
+                    expected[(t * RowLength) + i] = MathF.FusedMultiplyAdd(rows[(p * RowLength) + i], weights[p], expected[(t * RowLength) + i]);
+                }
+            }
+        }
+
+        using var backend = new CpuBackend(threads);
+        backend.AddWeightedRows(output, tokens, PerToken, rows, RowLength, positions, weights);
+
+        Assert.InRange(MaxDifference(output, expected), 0, 1e-6f);
+    }
+
     [Fact]
     public void Rope_RotatesInterleavedPairs()
     {

@@ -26,6 +26,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     // From this many tokens on, transposing a weight slice once beats accumulating outer products per token.
     private const int TransposeFromTokens = 16;
     private readonly LatentAttentionJob _attention = new();
+    private readonly ElementwiseJob _elementwise = new();
 
     /// <summary>A backend using <paramref name="threads"/> threads (default: every core), the caller included.</summary>
     public CpuBackend(int? threads = null)
@@ -99,35 +100,106 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         int d = weight.Length;
         CheckLength(x, (long)n * d, nameof(x));
         CheckLength(y, (long)n * d, nameof(y));
+        if (ElementwiseJob.IsWorthSplitting((long)n * d, Threads))
+        {
+            fixed (float* xPointer = x)
+            fixed (float* weightPointer = weight)
+            fixed (float* yPointer = y)
+            {
+                _elementwise.SetRmsNorm(xPointer, n, weightPointer, d, eps, yPointer, ElementwiseTasks);
+                _pool.Run(_elementwise, _elementwise.Tasks);
+            }
+
+            return;
+        }
+
         for (int t = 0; t < n; t++)
         {
-            var row = x.Slice(t * d, d);
-            var target = y.Slice(t * d, d);
-            float meanSquare = TensorPrimitives.Dot(row, row) / d;
-            float inverseRms = 1f / MathF.Sqrt(meanSquare + eps);
-            TensorPrimitives.Multiply(row, inverseRms, target);
-            TensorPrimitives.Multiply(target, weight, target);
+            ElementwiseJob.RmsNormRow(x.Slice(t * d, d), weight, eps, y.Slice(t * d, d));
         }
     }
 
-    public void Add(Span<float> accumulator, ReadOnlySpan<float> x) => TensorPrimitives.Add(accumulator, x, accumulator);
+    public void Add(Span<float> accumulator, ReadOnlySpan<float> x)
+    {
+        CheckLength(x, accumulator.Length, nameof(x));
+        if (!ElementwiseJob.IsWorthSplitting(accumulator.Length, Threads))
+        {
+            TensorPrimitives.Add(accumulator, x[..accumulator.Length], accumulator);
+            return;
+        }
+
+        fixed (float* accumulatorPointer = accumulator)
+        fixed (float* xPointer = x)
+        {
+            _elementwise.SetAdd(accumulatorPointer, xPointer, accumulator.Length, ElementwiseTasks);
+            _pool.Run(_elementwise, _elementwise.Tasks);
+        }
+    }
 
     public void MultiplyAdd(Span<float> accumulator, ReadOnlySpan<float> x, float scale) =>
         TensorPrimitives.MultiplyAdd(x, scale, accumulator, accumulator);
 
     public void SiluMultiply(Span<float> gate, ReadOnlySpan<float> up)
     {
-        // silu(g) · u = g · sigmoid(g) · u, vectorized in cache-sized chunks through the thread's scratch.
-        const int Chunk = 4096;
-        var sigmoid = RowScratch(Chunk);
-        for (int start = 0; start < gate.Length; start += Chunk)
+        CheckLength(up, gate.Length, nameof(up));
+        if (!ElementwiseJob.IsWorthSplitting(gate.Length, Threads))
         {
-            int count = Math.Min(Chunk, gate.Length - start);
-            var g = gate.Slice(start, count);
-            var s = sigmoid[..count];
-            TensorPrimitives.Sigmoid(g, s);
-            TensorPrimitives.Multiply(g, s, g);
-            TensorPrimitives.Multiply(g, up.Slice(start, count), g);
+            ElementwiseJob.SiluMultiply(gate, up);
+            return;
+        }
+
+        fixed (float* gatePointer = gate)
+        fixed (float* upPointer = up)
+        {
+            _elementwise.SetSiluMultiply(gatePointer, upPointer, gate.Length, ElementwiseTasks);
+            _pool.Run(_elementwise, _elementwise.Tasks);
+        }
+    }
+
+    public void GatherRows(ReadOnlySpan<float> source, int rowLength, ReadOnlySpan<int> rows, Span<float> target)
+    {
+        CheckLength(target, (long)rows.Length * rowLength, nameof(target));
+        long sourceRows = source.Length / Math.Max(1, rowLength);
+        foreach (int row in rows)
+        {
+            if ((uint)row >= (ulong)sourceRows)
+            {
+                throw new ArgumentOutOfRangeException(nameof(rows), row, $"row index outside the source's {sourceRows} rows");
+            }
+        }
+
+        fixed (float* sourcePointer = source)
+        fixed (int* rowsPointer = rows)
+        fixed (float* targetPointer = target)
+        {
+            _elementwise.SetGatherRows(sourcePointer, rowsPointer, rows.Length, rowLength, targetPointer,
+                ElementwiseJob.IsWorthSplitting((long)rows.Length * rowLength, Threads) ? ElementwiseTasks : 1);
+            _pool.Run(_elementwise, _elementwise.Tasks);
+        }
+    }
+
+    public void AddWeightedRows(Span<float> output, int n, int perToken, ReadOnlySpan<float> rows, int rowLength,
+        ReadOnlySpan<int> positions, ReadOnlySpan<float> weights)
+    {
+        CheckLength(output, (long)n * rowLength, nameof(output));
+        CheckLength(positions, (long)n * perToken, nameof(positions));
+        long rowCount = Math.Min(rows.Length / Math.Max(1, rowLength), weights.Length);
+        foreach (int position in positions[..(n * perToken)])
+        {
+            if (position >= rowCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(positions), position, $"row index outside the {rowCount} rows given");
+            }
+        }
+
+        fixed (float* outputPointer = output)
+        fixed (float* rowsPointer = rows)
+        fixed (int* positionsPointer = positions)
+        fixed (float* weightsPointer = weights)
+        {
+            _elementwise.SetAddWeightedRows(outputPointer, n, perToken, rowsPointer, positionsPointer, weightsPointer, rowLength,
+                ElementwiseJob.IsWorthSplitting((long)n * perToken * rowLength, Threads) ? ElementwiseTasks : 1);
+            _pool.Run(_elementwise, _elementwise.Tasks);
         }
     }
 
@@ -180,6 +252,17 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     }
 
     public void Dispose() => _pool.Dispose();
+
+    // Two per thread: equal slices, with a little slack for a thread that starts late.
+    private int ElementwiseTasks => _pool.Threads * 2;
+
+    private static void CheckLength(ReadOnlySpan<int> span, long needed, string name)
+    {
+        if (span.Length < needed)
+        {
+            throw new ArgumentException($"needs {needed} elements, has {span.Length}", name);
+        }
+    }
 
     /// <summary>
     /// How many tasks to cut <paramref name="count"/> items into: one when the work is too small to share, else a few

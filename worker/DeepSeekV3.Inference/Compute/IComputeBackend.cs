@@ -31,6 +31,16 @@ public interface IComputeBackend
     /// <summary>gate = silu(gate) · up, elementwise (the SwiGLU of DeepSeek's MLP).</summary>
     void SiluMultiply(Span<float> gate, ReadOnlySpan<float> up);
 
+    /// <summary>target[i] = source row rows[i] (rows of <paramref name="rowLength"/>): the MoE's gather by expert.</summary>
+    void GatherRows(ReadOnlySpan<float> source, int rowLength, ReadOnlySpan<int> rows, Span<float> target);
+
+    /// <summary>
+    /// output[t] += Σ_j weights[p] · rows[p] for p = positions[t·perToken + j] in j order, skipping p &lt; 0, for every
+    /// token t &lt; n: the MoE combine (model.py's y[idx] += expert(x[idx]) · weights), one token per output row.
+    /// </summary>
+    void AddWeightedRows(Span<float> output, int n, int perToken, ReadOnlySpan<float> rows, int rowLength,
+        ReadOnlySpan<int> positions, ReadOnlySpan<float> weights);
+
     /// <summary>x = 1 / (1 + exp(-x)), elementwise.</summary>
     void Sigmoid(Span<float> x);
 

@@ -129,16 +129,21 @@ public sealed class Moe
         start[..experts].CopyTo(fill);
         for (int slot = 0; slot < slots; slot++)
         {
-            int position = fill[s.RoutedExperts[slot]]++;
+            int expert = s.RoutedExperts[slot];
+            int position = fill[expert]++;
             s.ExpertTokens[position] = slot / k;
             s.ExpertTokenWeights[position] = s.RoutedWeights[slot];
+            s.SlotPositions[slot] = held[expert] is null ? -1 : position;
+        }
+
+        // A token's slots in expert order (the order the reference adds them in): positions grow with the expert.
+        for (int t = 0; t < n; t++)
+        {
+            s.SlotPositions.AsSpan(t * k, k).Sort();
         }
 
         var normed = s.Normed.AsSpan(0, n * hidden);
-        for (int position = 0; position < slots; position++)
-        {
-            normed.Slice(s.ExpertTokens[position] * hidden, hidden).CopyTo(s.ExpertInput.AsSpan(position * hidden, hidden));
-        }
+        backend.GatherRows(normed, hidden, s.ExpertTokens.AsSpan(0, slots), s.ExpertInput.AsSpan(0, slots * hidden));
 
         // Buffers: routed rows first ([slots, ·]), the shared experts' n rows after them.
         fixed (float* input = s.ExpertInput)
@@ -182,14 +187,8 @@ public sealed class Moe
         // y = Σ weight · expert(x) in expert order (the reference's loop), then + shared_experts(x).
         var output = s.LayerOut.AsSpan(0, n * hidden);
         output.Clear();
-        for (int position = 0; position < slots; position++)
-        {
-            if (held[ExpertOf(start, position)] is not null)
-            {
-                backend.MultiplyAdd(output.Slice(s.ExpertTokens[position] * hidden, hidden),
-                    s.ExpertOutput.AsSpan(position * hidden, hidden), s.ExpertTokenWeights[position]);
-            }
-        }
+        backend.AddWeightedRows(output, n, k, s.ExpertOutput.AsSpan(0, slots * hidden), hidden, s.SlotPositions.AsSpan(0, slots),
+            s.ExpertTokenWeights.AsSpan(0, slots));
 
         if (_peers is not null)
         {
@@ -286,16 +285,5 @@ public sealed class Moe
             int slot = order[position];
             backend.MultiplyAdd(output.Slice(tokenOf[slot] * hidden, hidden), result.AsSpan(position * hidden, hidden), weights[slot]);
         }
-    }
-
-    private static int ExpertOf(ReadOnlySpan<int> start, int position)
-    {
-        int e = 0;
-        while (start[e + 1] <= position)
-        {
-            e++;
-        }
-
-        return e;
     }
 }

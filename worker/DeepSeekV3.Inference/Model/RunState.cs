@@ -44,6 +44,7 @@ public sealed class RunState
     public float[] RoutedWeights { get; private set; } = []; // [T, experts_per_tok]
     public int[] ExpertTokens { get; private set; } = [];    // [T·experts_per_tok] token index per routed slot, grouped by expert
     public float[] ExpertTokenWeights { get; private set; } = []; // [T·experts_per_tok] the slot's combine weight
+    public int[] SlotPositions { get; private set; } = [];   // [T, experts_per_tok] each slot's row among the grouped ones, in expert order; -1 if not run here
 
     public void EnsureCapacity(int tokens)
     {
@@ -86,5 +87,6 @@ public sealed class RunState
         RoutedWeights = new float[t * c.NumExpertsPerTok];
         ExpertTokens = new int[t * c.NumExpertsPerTok];
         ExpertTokenWeights = new float[t * c.NumExpertsPerTok];
+        SlotPositions = new int[t * c.NumExpertsPerTok];
     }
 }
