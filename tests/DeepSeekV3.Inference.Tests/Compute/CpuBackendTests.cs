@@ -328,6 +328,88 @@ public sealed unsafe class CpuBackendTests
         Assert.InRange(MaxDifference(output, expected), 0, 1e-6f);
     }
 
+    public static TheoryData<int[], int[], int> AttentionBatches => new()
+    {
+        // (tokens, start position) per sequence, threads: a 40-token prefill from 0 (blocks of 8), a 37-token chunk
+        // after 20 cached positions next to a 3-token continuation and a decode token (blocks and tiles in one step),
+        // and a 31-token run (tiles only, just under the block path).
+        { [40], [0], 2 },
+        { [37, 3, 1], [20, 5, 9], 2 },
+        { [37, 3, 1], [20, 5, 9], 1 },
+        { [31], [0], 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(AttentionBatches))]
+    public void LatentAttention_MatchesDefinition(int[] tokens, int[] starts, int threads)
+    {
+        const int Heads = 3, Rank = 64, RopeDim = 16, Layer = 1;
+        const float Scale = 0.125f;
+        var cache = new KvCache(2, Rank, RopeDim, 16, 32);
+        var allocator = new KvBlockAllocator(cache);
+        var batch = new ForwardBatch(cache);
+        int seed = 100;
+        for (int s = 0; s < tokens.Length; s++)
+        {
+            var table = new KvBlockTable();
+            allocator.EnsureCapacity(table, starts[s] + tokens[s]);
+            for (int p = 0; p < starts[s] + tokens[s]; p++)
+            {
+                Random(Rank + RopeDim, seed++).CopyTo(cache.Row(table, Layer, p));
+            }
+
+            batch.AddSequence(table, new int[tokens[s]], starts[s], wantLogits: false);
+        }
+
+        int n = batch.Count;
+        var qLatent = Random(n * Heads * Rank, seed: 7);
+        var qRope = Random(n * Heads * RopeDim, seed: 8);
+        var output = new float[n * Heads * Rank];
+        using var backend = new CpuBackend(threads);
+
+        backend.LatentAttention(qLatent, qRope, Heads, batch, Layer, Scale, output);
+
+        // Definition: softmax over positions 0..pos of (q_latent·latent_p + q_rope·rope_p)·scale, then Σ p·latent_p.
+        var expected = new double[n * Heads * Rank];
+        for (int t = 0; t < n; t++)
+        {
+            for (int h = 0; h < Heads; h++)
+            {
+                int item = (t * Heads) + h, keys = batch.Positions[t] + 1;
+                var scores = new double[keys];
+                for (int p = 0; p < keys; p++)
+                {
+                    var row = cache.Row(batch.Tables[t], Layer, p);
+                    double dot = 0;
+                    for (int d = 0; d < Rank; d++)
+                    {
+                        dot += qLatent[(item * Rank) + d] * row[d];
+                    }
+
+                    for (int d = 0; d < RopeDim; d++)
+                    {
+                        dot += qRope[(item * RopeDim) + d] * row[Rank + d];
+                    }
+
+                    scores[p] = dot * Scale;
+                }
+
+                double max = scores.Max(), sum = scores.Sum(v => Math.Exp(v - max));
+                for (int p = 0; p < keys; p++)
+                {
+                    var row = cache.Row(batch.Tables[t], Layer, p);
+                    double weight = Math.Exp(scores[p] - max) / sum;
+                    for (int d = 0; d < Rank; d++)
+                    {
+                        expected[(item * Rank) + d] += weight * row[d];
+                    }
+                }
+            }
+        }
+
+        Assert.InRange(MaxDifference(output, [.. expected.Select(v => (float)v)]), 0, 1e-5f);
+    }
+
     [Fact]
     public void Rope_RotatesInterleavedPairs()
     {

@@ -1,9 +1,14 @@
+using System.Runtime.CompilerServices;
+
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// MLA latent attention of a step, one task per (tile of up to 4 consecutive tokens of one sequence, head): the query
-/// tile is gathered as cache-row-shaped vectors [q_latent | q_rope] and handed to <see cref="LatentAttentionKernel"/>.
-/// Tiles are found once per step by <see cref="Set"/>; nothing is allocated once the tile list has grown.
+/// MLA latent attention of a step. Runs of consecutive tokens of one sequence long enough to be a prefill chunk are cut
+/// into blocks of 8 tokens, one task each for all heads (<see cref="PackedLatentAttention"/>; the run's keys are
+/// gathered once in <see cref="Set"/>; the blocks nearest the end of the run, which see the most keys, are handed out
+/// first); every other token goes in tiles of up to 4 consecutive tokens, one task per (tile, head): the query tile
+/// is gathered as cache-row-shaped vectors [q_latent | q_rope] and handed to <see cref="LatentAttentionKernel"/>.
+/// Nothing is allocated once the lists and the key buffer have grown.
 /// </summary>
 internal sealed unsafe class LatentAttentionJob : IParallelJob
 {
@@ -17,8 +22,12 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
     private int[] _tileStarts = new int[64]; // first token of each tile
     private int[] _tileCounts = new int[64];
     private int _tiles;
+    private (int First, int Count, int Run)[] _blocks = new (int, int, int)[64];
+    private int _blockCount;
+    private (int First, int Keys, long Offset)[] _runs = new (int, int, long)[4]; // offset of the run's keys in _keyData
+    private float[] _keyData = GC.AllocateUninitializedArray<float>(1, pinned: true); // pinned: tasks hold its address
 
-    public int Tasks => _tiles * _heads;
+    public int Tasks => _blockCount + (_tiles * _heads);
 
     public void Set(float* qLatent, float* qRope, float* output, int heads, ForwardBatch batch, int layer, float softmaxScale)
     {
@@ -30,27 +39,73 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
         _layer = layer;
         _softmaxScale = softmaxScale;
         _tiles = 0;
+        _blockCount = 0;
+        int runCount = 0;
+        long keyFloats = 0;
         var tables = batch.Tables;
         var positions = batch.Positions;
         for (int t = 0; t < batch.Count;)
         {
-            int count = 1;
-            while (count < LatentAttentionKernel.TileTokens && t + count < batch.Count
-                && tables[t + count] == tables[t] && positions[t + count] == positions[t] + count)
+            int length = 1;
+            while (t + length < batch.Count && tables[t + length] == tables[t] && positions[t + length] == positions[t] + length)
             {
-                count++;
+                length++;
             }
 
-            if (_tiles == _tileStarts.Length)
+            int keys = positions[t] + length;
+            if (length >= PackedLatentAttention.MinRunTokens && keys <= PackedLatentAttention.MaxKeys && PackedLatentAttention.IsSupported)
             {
-                Array.Resize(ref _tileStarts, _tiles * 2);
-                Array.Resize(ref _tileCounts, _tiles * 2);
+                Append(ref _runs, runCount++, (t, keys, keyFloats));
+                keyFloats += (long)keys * (batch.Cache.RowLength + batch.Cache.LatentRank);
+                for (int first = t; first < t + length; first += PackedLatentAttention.BlockTokens)
+                {
+                    Append(ref _blocks, _blockCount++, (first, Math.Min(PackedLatentAttention.BlockTokens, t + length - first), runCount - 1));
+                }
+            }
+            else
+            {
+                for (int first = t; first < t + length; first += LatentAttentionKernel.TileTokens)
+                {
+                    Append(ref _tileStarts, _tiles, first);
+                    Append(ref _tileCounts, _tiles++, Math.Min(LatentAttentionKernel.TileTokens, t + length - first));
+                }
             }
 
-            _tileStarts[_tiles] = t;
-            _tileCounts[_tiles++] = count;
-            t += count;
+            t += length;
         }
+
+        if (runCount > 0)
+        {
+            PrepareRuns(batch, layer, runCount, keyFloats);
+        }
+    }
+
+    private void PrepareRuns(ForwardBatch batch, int layer, int runCount, long keyFloats)
+    {
+        if (_keyData.Length < keyFloats)
+        {
+            _keyData = GC.AllocateUninitializedArray<float>((int)keyFloats, pinned: true);
+        }
+
+        fixed (float* data = _keyData)
+        {
+            for (int r = 0; r < runCount; r++)
+            {
+                var (first, keys, offset) = _runs[r];
+                PackedLatentAttention.PrepareKeys(batch.Cache, batch.Tables[first], layer, keys, data + offset,
+                    data + offset + ((long)keys * batch.Cache.RowLength));
+            }
+        }
+    }
+
+    private static void Append<T>(ref T[] array, int index, T value)
+    {
+        if (index == array.Length)
+        {
+            Array.Resize(ref array, array.Length * 2);
+        }
+
+        array[index] = value;
     }
 
     /// <summary>Drops the batch reference so a finished step is not kept alive.</summary>
@@ -61,6 +116,17 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
         var batch = _batch!;
         var cache = batch.Cache;
         int rank = cache.LatentRank, ropeDim = cache.RopeDim, rowLength = cache.RowLength;
+        if (task < _blockCount)
+        {
+            var (blockFirst, blockCount, run) = _blocks[_blockCount - 1 - task];
+            var (_, keys, offset) = _runs[run];
+            float* keyRows = (float*)Unsafe.AsPointer(ref _keyData[0]) + offset;
+            PackedLatentAttention.AttendBlock(_qLatent, _qRope, _output, _heads, blockFirst, blockCount, batch.Positions[blockFirst],
+                keyRows, keyRows + ((long)keys * rowLength), keys, rank, ropeDim, _softmaxScale);
+            return;
+        }
+
+        task -= _blockCount;
         int tile = task / _heads, head = task % _heads;
         int first = _tileStarts[tile], count = _tileCounts[tile];
         Span<float> queries = stackalloc float[LatentAttentionKernel.TileTokens * rowLength];

@@ -39,12 +39,7 @@ internal static class LatentAttentionKernel
         for (int t = 0; t < count; t++)
         {
             int visible = firstPosition + t + 1; // causal: token t attends to positions 0..firstPosition + t
-            var row = scores.Slice(t * keys, visible);
-            TensorPrimitives.Multiply(row, softmaxScale, row);
-            float max = TensorPrimitives.Max(row);
-            TensorPrimitives.Subtract(row, max, row);
-            TensorPrimitives.Exp(row, row);
-            TensorPrimitives.Divide(row, TensorPrimitives.Sum(row), row);
+            PackedLatentAttention.Softmax(scores.Slice(t * keys, visible), softmaxScale);
             scores.Slice((t * keys) + visible, keys - visible).Clear();
         }
 

@@ -40,9 +40,19 @@ internal static unsafe class PackedGemmKernel
     private static float[]? t_row;
 
     /// <summary>y[t, r] (r in [first, end)) = W[rowStart + r] · x[t] for t &lt; n; x [n, columns], y [n, yStride].</summary>
-    public static void Compute(in WeightMatrix weight, float* x, int n, float* y, int yStride, int rowStart, int first, int end)
+    public static void Compute(in WeightMatrix weight, float* x, int n, float* y, int yStride, int rowStart, int first, int end) =>
+        Run(new MatrixPanels(weight, rowStart), weight.Columns, x, n, y, yStride, first, end);
+
+    /// <summary>
+    /// y[t, r] = W[r] · x[t] for r &lt; rows, t &lt; n, W float32 rows <paramref name="rowStride"/> floats apart (a view into a
+    /// wider matrix, such as the first keys of a transposed cache); x [n, columns], y [n, yStride].
+    /// </summary>
+    public static void Compute(float* w, long rowStride, int rows, int columns, float* x, int n, float* y, int yStride) =>
+        Run(new FloatPanels(w, rowStride, columns), columns, x, n, y, yStride, 0, rows);
+
+    private static void Run<TPanels>(TPanels panels, int columns, float* x, int n, float* y, int yStride, int first, int end)
+        where TPanels : struct, IPanelSource
     {
-        int columns = weight.Columns;
         int chunks = (columns + Chunk - 1) / Chunk, padded = chunks * Chunk;
         int groups = (n + TokenGroup - 1) / TokenGroup;
         var tiles = Scratch(ref t_tiles, chunks * TileFloats);
@@ -62,7 +72,7 @@ internal static unsafe class PackedGemmKernel
                 for (int r = first; r < end; r += PanelRows)
                 {
                     int rows = Math.Min(PanelRows, end - r);
-                    PackWeights(weight, rowStart + r, rows, chunks, rowPointer, tilesPointer);
+                    panels.Pack(r, rows, chunks, rowPointer, tilesPointer);
                     for (int g = firstGroup; g < endGroup; g++)
                     {
                         int t = g * TokenGroup;
@@ -82,6 +92,46 @@ internal static unsafe class PackedGemmKernel
         }
 
         return buffer;
+    }
+
+    /// <summary>Fills the 16-column tiles of a panel of up to 12 weight rows (rows past the panel zero).</summary>
+    private interface IPanelSource
+    {
+        void Pack(int row, int rows, int chunks, float* values, float* tiles);
+    }
+
+    private readonly struct MatrixPanels(WeightMatrix weight, int rowStart) : IPanelSource
+    {
+        public void Pack(int row, int rows, int chunks, float* values, float* tiles) =>
+            PackWeights(weight, rowStart + row, rows, chunks, values, tiles);
+    }
+
+    private readonly struct FloatPanels(float* w, long rowStride, int columns) : IPanelSource
+    {
+        public void Pack(int row, int rows, int chunks, float* values, float* tiles)
+        {
+            int whole = columns / Chunk;
+            for (int i = 0; i < PanelRows; i++)
+            {
+                float* tile = tiles + (i * Chunk);
+                float* source = w + ((row + i) * rowStride);
+                int c = 0;
+                for (; i < rows && c < whole; c++)
+                {
+                    Vector512.Load(source + (c * Chunk)).Store(tile + (c * TileFloats));
+                }
+
+                for (; c < chunks; c++)
+                {
+                    // The last partial chunk, and every chunk of the rows past the panel: zero-padded.
+                    int count = i < rows ? Math.Max(0, columns - (c * Chunk)) : 0;
+                    for (int j = 0; j < Chunk; j++)
+                    {
+                        tile[(c * TileFloats) + j] = j < count ? source[(c * Chunk) + j] : 0f;
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>
