@@ -169,7 +169,7 @@ internal static unsafe class PackedGemmKernel
     /// (interleave pairs of rows, then pairs of pairs, then 128-bit lanes twice).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose16(float* source, int sourceStride, float* target, int targetStride)
+    public static void Transpose16(float* source, int sourceStride, float* target, int targetStride)
     {
         var r0 = Vector512.Load(source); var r1 = Vector512.Load(source + sourceStride);
         var r2 = Vector512.Load(source + (2L * sourceStride)); var r3 = Vector512.Load(source + (3L * sourceStride));

@@ -38,12 +38,21 @@ internal static unsafe class PackedLatentAttention
             var rows = cache.BlockRows(table, layer, block);
             int inBlock = Math.Min(blockSize, keys - p);
             rows[..(inBlock * rowLength)].CopyTo(new Span<float>(keyRows + ((long)p * rowLength), inBlock * rowLength));
-            for (int i = 0; i < inBlock; i++)
+            fixed (float* source = rows)
             {
-                var latent = rows.Slice(i * rowLength, rank);
-                for (int d = 0; d < rank; d++)
+                // Whole 16 x 16 squares transposed in registers; the rest (a partly filled block, odd ranks) one by one.
+                int square = inBlock == 16 ? rank & ~15 : 0;
+                for (int d = 0; d < square; d += 16)
                 {
-                    latentT[((long)d * keys) + p + i] = latent[d];
+                    PackedGemmKernel.Transpose16(source + d, rowLength, latentT + ((long)d * keys) + p, keys);
+                }
+
+                for (int i = 0; i < inBlock; i++)
+                {
+                    for (int d = square; d < rank; d++)
+                    {
+                        latentT[((long)d * keys) + p + i] = source[(i * rowLength) + d];
+                    }
                 }
             }
 
@@ -99,7 +108,8 @@ internal static unsafe class PackedLatentAttention
     {
         if (buffer is null || buffer.Length < length)
         {
-            buffer = GC.AllocateUninitializedArray<float>(Math.Max(length, 4096), pinned: true);
+            // Doubling: the scores grow with every block of a prefill, and each new pinned array is fresh pages.
+            buffer = GC.AllocateUninitializedArray<float>(Math.Max(length, 2 * (buffer?.Length ?? 2048)), pinned: true);
         }
 
         return buffer;
