@@ -19,6 +19,11 @@ public sealed class WorkerPool : IDisposable
 
     private static readonly long s_spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
 
+    /// <summary>How long the caller of a run watches for the workers to finish before it starts yielding its core.</summary>
+    public const int YieldAfterMicroseconds = 50;
+
+    private static readonly long s_yieldTicks = Stopwatch.Frequency * YieldAfterMicroseconds / 1_000_000;
+
     private readonly Thread[] _workers;
     private readonly Lock _runLock = new();
     private readonly object _sleepLock = new();
@@ -75,14 +80,37 @@ public sealed class WorkerPool : IDisposable
             Interlocked.Increment(ref _generation); // a full fence: workers that see the new value see the fields above
             WakeSleepers();
             ExecuteTasks();
-            var spin = default(SpinWait);
-            while (Volatile.Read(ref _running) > 0)
-            {
-                spin.SpinOnce(sleep1Threshold: -1); // workers are awake and finishing: never a long wait
-            }
+            WaitForWorkers();
 
             _job = null;
             _failure?.Throw();
+        }
+    }
+
+    /// <summary>
+    /// Waits for the workers' last tasks. They are awake on their own cores and finish within microseconds, so this
+    /// watches with pause instructions only: a yield is a system call, which on a VM cost microseconds per run (several
+    /// per cent of a decode step, perf 2026-12-06). Past <see cref="YieldAfterMicroseconds"/> (a worker descheduled by
+    /// an oversubscribed machine) it yields its core too.
+    /// </summary>
+    private void WaitForWorkers()
+    {
+        long yieldFrom = 0;
+        var spin = default(SpinWait);
+        for (int polls = 0; Volatile.Read(ref _running) > 0; polls++)
+        {
+            if (polls < 64 || yieldFrom == 0 || Stopwatch.GetTimestamp() < yieldFrom)
+            {
+                if (polls == 64)
+                {
+                    yieldFrom = Stopwatch.GetTimestamp() + s_yieldTicks;
+                }
+
+                Thread.SpinWait(1);
+                continue;
+            }
+
+            spin.SpinOnce(sleep1Threshold: -1);
         }
     }
 
