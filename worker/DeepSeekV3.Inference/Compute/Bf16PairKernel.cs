@@ -73,9 +73,15 @@ internal static unsafe class Bf16PairKernel
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
         int chunkEnd = columns & ~31;
+        byte* next = weights + (4 * rowBytes);
         for (int i = 0; i < chunkEnd; i += 32)
         {
             int lane = i >> 1; // 32 bf16 values = 16 uint lanes
+            if (WeightPrefetch.Enabled)
+            {
+                WeightPrefetch.Lines(next + (4L * 4 * lane), 4 * 64); // the next 4-row panel, 256 bytes per step
+            }
+
             var xe = Vector512.Load(x + i);
             var xo = Vector512.Load(x + i + 16);
             var v0 = Vector512.Load(w0 + lane);
@@ -112,8 +118,14 @@ internal static unsafe class Bf16PairKernel
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
         int chunkEnd = columns & ~31;
+        byte* next = weights + (8 * rowBytes);
         for (int i = 0; i < chunkEnd; i += 32, w += 64)
         {
+            if (WeightPrefetch.Enabled)
+            {
+                WeightPrefetch.Lines(next + (8L * (w - weights)), 8 * 64);
+            }
+
             var xe = Vector512.Load(x + i);
             var xo = Vector512.Load(x + i + 16);
             var v = Vector512.Load((uint*)w);
@@ -159,8 +171,14 @@ internal static unsafe class Bf16PairKernel
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
         int chunkEnd = columns & ~31;
+        byte* next = weights + (8 * rowBytes);
         for (int i = 0; i < chunkEnd; i += 32, w += 64)
         {
+            if (WeightPrefetch.Enabled)
+            {
+                WeightPrefetch.Lines(next + (8L * (w - weights)), 8 * 64);
+            }
+
             var ue = Vector512.Load(x0 + i);
             var uo = Vector512.Load(x0 + i + 16);
             var ve = Vector512.Load(x1 + i);
@@ -207,9 +225,15 @@ internal static unsafe class Bf16PairKernel
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
         Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
         int chunkEnd = columns & ~31;
+        byte* next = weights + (4 * rowBytes);
         for (int i = 0; i < chunkEnd; i += 32)
         {
             int lane = i >> 1;
+            if (WeightPrefetch.Enabled)
+            {
+                WeightPrefetch.Lines(next + (4L * 4 * lane), 4 * 64); // the next 4-row panel, 256 bytes per step
+            }
+
             var r0 = Vector512.Load(w0 + lane);
             var r1 = Vector512.Load(w1 + lane);
             var r2 = Vector512.Load(w2 + lane);

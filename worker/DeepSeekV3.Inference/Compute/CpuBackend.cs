@@ -296,15 +296,8 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         return new WeightMatrix(WeightFormat.F32, columns, rowCount, Unsafe.AsPointer(ref _transposed[0]));
     }
 
-    internal static Span<float> RowScratch(int length)
-    {
-        if (t_rowScratch is null || t_rowScratch.Length < length)
-        {
-            t_rowScratch = new float[Math.Max(length, 1024)];
-        }
-
-        return t_rowScratch.AsSpan(0, length);
-    }
+    /// <summary>The thread's scratch row (64-byte aligned, pinned), contents undefined.</summary>
+    internal static Span<float> RowScratch(int length) => AlignedScratch.Get(ref t_rowScratch, length);
 
     private static void CheckLength(ReadOnlySpan<float> span, long needed, string name)
     {

@@ -44,6 +44,7 @@ internal static unsafe class FusedGemvKernel
     {
         long rowBytes = (long)columns * TDecoder.BytesPerWeight;
         byte* w0 = weights, w1 = weights + rowBytes, w2 = weights + (2 * rowBytes), w3 = weights + (3 * rowBytes);
+        byte* next = weights + (4 * rowBytes);
         int vectorEnd = columns & ~15;
         if (n == 1)
         {
@@ -52,6 +53,11 @@ internal static unsafe class FusedGemvKernel
             for (int i = 0; i < vectorEnd; i += 16)
             {
                 long at = (long)i * TDecoder.BytesPerWeight;
+                if (WeightPrefetch.Enabled)
+                {
+                    WeightPrefetch.Lines(next + (4 * at), 4 * 16 * TDecoder.BytesPerWeight);
+                }
+
                 var xv = Vector512.Load(x + i);
                 a0 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w0 + at), xv, a0);
                 a1 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w1 + at), xv, a1);
@@ -75,6 +81,11 @@ internal static unsafe class FusedGemvKernel
             for (int i = 0; i < vectorEnd; i += 16)
             {
                 long at = (long)i * TDecoder.BytesPerWeight;
+                if (WeightPrefetch.Enabled)
+                {
+                    WeightPrefetch.Lines(next + (4 * at), 4 * 16 * TDecoder.BytesPerWeight);
+                }
+
                 var v0 = TDecoder.Load16(w0 + at);
                 var v1 = TDecoder.Load16(w1 + at);
                 var v2 = TDecoder.Load16(w2 + at);
@@ -130,9 +141,15 @@ internal static unsafe class FusedGemvKernel
         byte* w4 = weights + (4 * rowBytes), w5 = weights + (5 * rowBytes), w6 = weights + (6 * rowBytes), w7 = weights + (7 * rowBytes);
         int vectorEnd = columns & ~15;
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        byte* next = weights + (8 * rowBytes);
         for (int i = 0; i < vectorEnd; i += 16)
         {
             long at = (long)i * TDecoder.BytesPerWeight;
+            if (WeightPrefetch.Enabled)
+            {
+                WeightPrefetch.Lines(next + (8 * at), 8 * 16 * TDecoder.BytesPerWeight);
+            }
+
             var xv = Vector512.Load(x + i);
             a0 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w0 + at), xv, a0);
             a1 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w1 + at), xv, a1);
@@ -165,9 +182,15 @@ internal static unsafe class FusedGemvKernel
         int vectorEnd = columns & ~15;
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        byte* next = weights + (8 * rowBytes);
         for (int i = 0; i < vectorEnd; i += 16)
         {
             long at = (long)i * TDecoder.BytesPerWeight;
+            if (WeightPrefetch.Enabled)
+            {
+                WeightPrefetch.Lines(next + (8 * at), 8 * 16 * TDecoder.BytesPerWeight);
+            }
+
             var u = Vector512.Load(x0 + i);
             var v = Vector512.Load(x1 + i);
             var w = TDecoder.Load16(w0 + at);
@@ -226,12 +249,14 @@ internal static unsafe class FusedGemvKernel
     /// <summary>A row of zeros at least <paramref name="columns"/> long, pinned for the thread's lifetime (never written).</summary>
     internal static float* ZeroRow(int columns)
     {
-        if (t_zeroRow is null || t_zeroRow.Length < columns)
+        var before = t_zeroRow;
+        var row = AlignedScratch.Get(ref t_zeroRow, columns);
+        if (!ReferenceEquals(before, t_zeroRow))
         {
-            t_zeroRow = GC.AllocateArray<float>(Math.Max(columns, 4096), pinned: true);
+            row.Clear(); // a new buffer: its contents are undefined until then
         }
 
-        return (float*)Unsafe.AsPointer(ref t_zeroRow[0]);
+        return (float*)Unsafe.AsPointer(ref row[0]); // pinned, and kept alive by t_zeroRow
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

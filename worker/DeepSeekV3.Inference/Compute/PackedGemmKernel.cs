@@ -55,12 +55,9 @@ internal static unsafe class PackedGemmKernel
     {
         int chunks = (columns + Chunk - 1) / Chunk, padded = chunks * Chunk;
         int groups = (n + TokenGroup - 1) / TokenGroup;
-        var tiles = Scratch(ref t_tiles, chunks * TileFloats);
-        var input = Scratch(ref t_input, groups * padded * TokenGroup);
-        var row = Scratch(ref t_row, padded);
-        fixed (float* tilesPointer = tiles)
-        fixed (float* inputPointer = input)
-        fixed (float* rowPointer = row)
+        fixed (float* tilesPointer = AlignedScratch.Get(ref t_tiles, chunks * TileFloats))
+        fixed (float* inputPointer = AlignedScratch.Get(ref t_input, groups * padded * TokenGroup))
+        fixed (float* rowPointer = AlignedScratch.Get(ref t_row, padded))
         {
             PackInput(x, n, columns, padded, inputPointer);
             // Blocks of tokens whose transposed x fits in L2 next to the tiles, so every row panel reads it from there
@@ -82,16 +79,6 @@ internal static unsafe class PackedGemmKernel
                 }
             }
         }
-    }
-
-    private static float[] Scratch(ref float[]? buffer, int length)
-    {
-        if (buffer is null || buffer.Length < length)
-        {
-            buffer = GC.AllocateArray<float>(Math.Max(length, 4096), pinned: true);
-        }
-
-        return buffer;
     }
 
     /// <summary>Fills the 16-column tiles of a panel of up to 12 weight rows (rows past the panel zero).</summary>
@@ -272,10 +259,15 @@ internal static unsafe class PackedGemmKernel
                 byte* codes = weight.Data + ((long)r * columns);
                 float* scales = weight.BlockScales + ((long)(r / weight.BlockRows) * weight.ScaleColumns);
                 var unbias = Vector512.Create(Fp8Decoder.InputScale * Fp8Decoder.OutputScale); // 2^120
-                for (int c = 0; c < whole; c++)
+                int chunksPerBlock = weight.BlockColumns / Chunk;
+                for (int c = 0; c < whole; c += chunksPerBlock)
                 {
-                    var scale = Vector512.Create(scales[c * Chunk / weight.BlockColumns]);
-                    (Fp8Decoder.Load16(codes + (c * Chunk)) * unbias * scale).Store(tile + (c * TileFloats));
+                    // Block by block: one scale per block of columns, no division per chunk.
+                    var scale = Vector512.Create(scales[c / chunksPerBlock]);
+                    for (int b = c; b < Math.Min(whole, c + chunksPerBlock); b++)
+                    {
+                        (Fp8Decoder.Load16(codes + (b * Chunk)) * unbias * scale).Store(tile + (b * TileFloats));
+                    }
                 }
 
                 done = whole;

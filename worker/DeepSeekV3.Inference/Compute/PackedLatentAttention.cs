@@ -69,8 +69,8 @@ internal static unsafe class PackedLatentAttention
         float* keyRows, float* latentT, int keys, int rank, int ropeDim, float softmaxScale)
     {
         int rowLength = rank + ropeDim, rows = count * heads, visibleKeys = firstPosition + count;
-        fixed (float* queries = Scratch(ref t_queries, rows * rowLength))
-        fixed (float* scores = Scratch(ref t_scores, rows * visibleKeys))
+        fixed (float* queries = AlignedScratch.Get(ref t_queries, rows * rowLength))
+        fixed (float* scores = AlignedScratch.Get(ref t_scores, rows * visibleKeys))
         {
             // Query rows [q·W_UK | roped q_pe], shaped as cache rows; row r is token first + r / heads, head r % heads.
             long item = (long)first * heads;
@@ -102,16 +102,5 @@ internal static unsafe class PackedLatentAttention
         TensorPrimitives.Subtract(row, max, row);
         TensorPrimitives.Exp(row, row);
         TensorPrimitives.Divide(row, TensorPrimitives.Sum(row), row);
-    }
-
-    private static float[] Scratch(ref float[]? buffer, int length)
-    {
-        if (buffer is null || buffer.Length < length)
-        {
-            // Doubling: the scores grow with every block of a prefill, and each new pinned array is fresh pages.
-            buffer = GC.AllocateUninitializedArray<float>(Math.Max(length, 2 * (buffer?.Length ?? 2048)), pinned: true);
-        }
-
-        return buffer;
     }
 }
