@@ -115,6 +115,27 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.BF16, 17)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 45)]
+    public void Linear_Prefill_IgnoresWhatTheScratchHeldBefore(WeightFormat format, int tokens)
+    {
+        // The packed kernel's scratch is reused uninitialized: its padding (columns 300..303, lanes past the last token)
+        // must be cleared, or a stale NaN there would poison every sum (0 · NaN = NaN). One thread: the test's own.
+        using var weight = TestWeight.Create(format, 200, 300, seed: 31);
+        var x = Random(tokens * 300, seed: 32);
+        var poison = new float[1 << 20];
+        poison.AsSpan().Fill(float.NaN);
+        typeof(CpuBackend).Assembly.GetType("DeepSeekV3.Inference.Compute.PackedGemmKernel")!
+            .GetField("t_input", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.SetValue(null, poison);
+        using var backend = new CpuBackend(1);
+
+        var y = new float[tokens * 200];
+        backend.Linear(x, tokens, weight.Matrix, 0, 200, y);
+
+        Assert.InRange(MaxDifference(y, NaiveKernels.Linear(x, tokens, weight.Matrix)), 0, Tolerance);
+    }
+
+    [Theory]
     [InlineData(WeightFormat.BF16, 37, 1, 1)]
     [InlineData(WeightFormat.BF16, 37, 4, 2)]
     [InlineData(WeightFormat.BF16, 37, 9, 2)]

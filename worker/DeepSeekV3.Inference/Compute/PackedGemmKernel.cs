@@ -128,8 +128,7 @@ internal static unsafe class PackedGemmKernel
     /// </summary>
     private static void PackInput(float* x, int n, int columns, int padded, float* packed)
     {
-        int groups = (n + TokenGroup - 1) / TokenGroup;
-        new Span<float>(packed, groups * padded * TokenGroup).Clear();
+        ClearPadding(n, columns, padded, packed);
         int wholeTokens = n & ~15, wholeColumns = columns & ~15;
         for (int t = 0; t < wholeTokens; t += 16)
         {
@@ -148,6 +147,27 @@ internal static unsafe class PackedGemmKernel
             {
                 target[k * TokenGroup] = source[k];
             }
+        }
+    }
+
+    /// <summary>
+    /// Zeroes what the copy leaves unwritten: the columns past the last one in every group (stale values there would
+    /// reach every sum: a NaN times the zero-padded weights is NaN) and, when the last group is partial, all of it (the
+    /// lanes past the last token are never stored, but stale denormals there would cost microcode assists on some
+    /// CPUs). Clearing only this, not the whole buffer, saves a pass over it for every slice of a long prefill.
+    /// </summary>
+    private static void ClearPadding(int n, int columns, int padded, float* packed)
+    {
+        int groups = (n + TokenGroup - 1) / TokenGroup, wholeGroups = n / TokenGroup;
+        long groupFloats = (long)padded * TokenGroup;
+        for (int g = 0; g < wholeGroups; g++)
+        {
+            new Span<float>(packed + (g * groupFloats) + ((long)columns * TokenGroup), (padded - columns) * TokenGroup).Clear();
+        }
+
+        if (wholeGroups < groups)
+        {
+            new Span<float>(packed + (wholeGroups * groupFloats), (int)groupFloats).Clear();
         }
     }
 
