@@ -146,13 +146,16 @@ public sealed unsafe class CpuBackendTests
     [InlineData(WeightFormat.BF16, 150, 17, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 2, 1)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 3, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 5, 1)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 7, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 8, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 13, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 16, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 20, 1)]
     public void Linear_TokenCountsAroundTheTile_MatchNaive(WeightFormat format, int columns, int tokens, int threads)
     {
         // 130 rows leave a partial panel; 37 or 150 columns a tail after the last whole vector (150: two FP8 blocks).
-        // 1-16 tokens take the fused kernel 4 tokens at a time, more the dequantize-and-tile path.
+        // 1-16 tokens take the fused kernels 4 tokens at a time (5, 8, 13: a partial last pass), more the packed path.
         using var weight = TestWeight.Create(format, 130, columns, seed: 8);
         var x = Random(tokens * columns, seed: 9);
         var y = new float[tokens * 130];
