@@ -221,6 +221,52 @@ public sealed unsafe class CpuBackendTests
         }
     }
 
+    [Theory]
+    [InlineData(WeightFormat.BF16, 1, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 1, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 3, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 16, 2)]
+    public void AbsorbedHeadProducts_OneDispatch_MatchPerHeadProducts(WeightFormat format, int tokens, int threads)
+    {
+        // kv_b_proj-shaped: 5 heads of [48 k_nope | 32 v] rows (400 rows: heads cross the 128-row FP8 blocks), 320 columns.
+        // W_UK: LinearTransposedHeads against one LinearTransposed per head; W_UV: a LinearGroup of row slices against
+        // one Linear per head. 16 tokens take the per-head transposed path inside LinearTransposedHeads.
+        const int Heads = 5, Nope = 48, V = 32, HeadRows = Nope + V, Columns = 320;
+        using var weight = TestWeight.Create(format, Heads * HeadRows, Columns, seed: 41);
+        using var backend = new CpuBackend(threads);
+        var queries = Random(Heads * tokens * Nope, seed: 42);   // [heads, tokens, nope]
+        var latents = Random(Heads * tokens * Columns, seed: 43); // [heads, tokens, columns]
+
+        var absorbed = new float[Heads * tokens * Columns];
+        backend.LinearTransposedHeads(queries, tokens, weight.Matrix, Heads, HeadRows, Nope, absorbed);
+        var values = new float[Heads * tokens * V];
+        unsafe
+        {
+            fixed (float* latentPointer = latents)
+            fixed (float* valuePointer = values)
+            {
+                var products = new LinearProduct[Heads];
+                for (int h = 0; h < Heads; h++)
+                {
+                    products[h] = new LinearProduct(weight.Matrix, (h * HeadRows) + Nope, V, latentPointer + (h * tokens * Columns), tokens,
+                        valuePointer + (h * tokens * V));
+                }
+
+                backend.LinearGroup(products);
+            }
+        }
+
+        for (int h = 0; h < Heads; h++)
+        {
+            var expectedAbsorbed = new float[tokens * Columns];
+            backend.LinearTransposed(queries.AsSpan(h * tokens * Nope, tokens * Nope), tokens, weight.Matrix, h * HeadRows, Nope, expectedAbsorbed);
+            Assert.InRange(MaxDifference(absorbed.AsSpan(h * tokens * Columns, tokens * Columns), expectedAbsorbed), 0, Tolerance);
+            var expectedValues = new float[tokens * V];
+            backend.Linear(latents.AsSpan(h * tokens * Columns, tokens * Columns), tokens, weight.Matrix, (h * HeadRows) + Nope, V, expectedValues);
+            Assert.InRange(MaxDifference(values.AsSpan(h * tokens * V, tokens * V), expectedValues), 0, Tolerance);
+        }
+    }
+
     [Fact]
     public void RmsNorm_MatchesNaive()
     {

@@ -80,6 +80,33 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         }
     }
 
+    public void LinearTransposedHeads(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int heads, int headRowStride, int rowCount,
+        Span<float> y)
+    {
+        int columns = weight.Columns;
+        CheckLength(x, (long)heads * n * rowCount, nameof(x));
+        CheckLength(y, (long)heads * n * columns, nameof(y));
+        if (n >= TransposeFromTokens)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                LinearTransposed(x.Slice(h * n * rowCount, n * rowCount), n, weight, h * headRowStride, rowCount,
+                    y.Slice(h * n * columns, n * columns));
+            }
+
+            return;
+        }
+
+        fixed (float* xPointer = x)
+        fixed (float* yPointer = y)
+        {
+            // Decode-sized: every head's few tokens are one task (one head's rows are a few KB), all heads one dispatch.
+            var job = _linearTransposed;
+            job.Set(weight, xPointer, yPointer, n, 0, rowCount, heads, headRowStride, slicesPerHead: 1);
+            _pool.Run(job, job.Tasks);
+        }
+    }
+
     public void Embedding(in WeightMatrix table, ReadOnlySpan<int> tokens, Span<float> y)
     {
         int columns = table.Columns;

@@ -27,14 +27,15 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
         for (int p = 0; p < products.Length; p++)
         {
             var weight = products[p].Weight;
-            long work = weight.Elements * products[p].N;
+            int rows = products[p].Rows;
+            long work = (long)rows * weight.Columns * products[p].N;
             int unit = LinearRows.RowGranularity(weight, products[p].N);
-            int panels = (weight.Rows + unit - 1) / unit;
+            int panels = (rows + unit - 1) / unit;
             int chunks = (int)Math.Clamp(work / WorkPerTask, 1, panels);
             for (int c = 0; c < chunks; c++)
             {
                 int first = (int)((long)panels * c / chunks) * unit;
-                int end = Math.Min(weight.Rows, (int)((long)panels * (c + 1) / chunks) * unit);
+                int end = Math.Min(rows, (int)((long)panels * (c + 1) / chunks) * unit);
                 if (Tasks == _tasks.Length)
                 {
                     Array.Resize(ref _tasks, _tasks.Length * 2);
@@ -49,6 +50,6 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
     {
         var (p, first, end) = _tasks[task];
         var product = _products[p];
-        LinearRows.Compute(product.Weight, product.X, product.N, product.Y, product.Weight.Rows, 0, first, end);
+        LinearRows.Compute(product.Weight, product.X, product.N, product.Y, product.Rows, product.RowStart, first, end);
     }
 }

@@ -10,11 +10,18 @@ public interface IComputeBackend
     /// <summary>y[n, rowCount] = x[n, W.Columns] · W[rowStart..rowStart+rowCount)ᵀ (nn.Linear on a row slice).</summary>
     void Linear(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount, Span<float> y);
 
-    /// <summary>Runs independent <see cref="LinearProduct"/>s (whole weights) as one dispatch.</summary>
+    /// <summary>Runs independent <see cref="LinearProduct"/>s (whole weights or row slices) as one dispatch.</summary>
     void LinearGroup(ReadOnlySpan<LinearProduct> products);
 
     /// <summary>y[n, W.Columns] = x[n, rowCount] · W[rowStart..rowStart+rowCount) (the absorbed W_UK product).</summary>
     void LinearTransposed(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount, Span<float> y);
+
+    /// <summary>
+    /// <see cref="LinearTransposed"/> for every head in one dispatch: y[h] = x[h] · W[h·headRowStride .. + rowCount) for
+    /// h &lt; heads; x [heads, n, rowCount], y [heads, n, W.Columns] (the absorbed W_UK product of a decode step).
+    /// </summary>
+    void LinearTransposedHeads(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int heads, int headRowStride, int rowCount,
+        Span<float> y);
 
     /// <summary>y[n, W.Columns] = rows <paramref name="tokens"/> of the table.</summary>
     void Embedding(in WeightMatrix table, ReadOnlySpan<int> tokens, Span<float> y);

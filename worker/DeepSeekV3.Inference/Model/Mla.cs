@@ -21,6 +21,7 @@ public sealed class Mla
     private readonly WeightMatrix _kvBProj; // [heads·(nope + v), kv_lora_rank], rows grouped by head: [k_nope | v]
     private readonly WeightMatrix _oProj;   // [hidden, heads·v]
     private readonly float _softmaxScale;
+    private readonly LinearProduct[] _valueProducts; // W_UV of every head, refilled each grouped step
 
     public Mla(Checkpoint checkpoint, string prefix, ModelConfig config, YarnRope rope)
     {
@@ -36,6 +37,7 @@ public sealed class Mla
         _kvBProj = checkpoint.Matrix($"{prefix}.kv_b_proj.weight", heads * (c.QkNopeHeadDim + c.VHeadDim), c.KvLoraRank);
         _oProj = checkpoint.Matrix($"{prefix}.o_proj.weight", c.HiddenSize, heads * c.VHeadDim);
         _softmaxScale = rope.SoftmaxScale;
+        _valueProducts = new LinearProduct[heads];
     }
 
     /// <summary>Projection multiply-adds of one token (the absorbed W_UK/W_UV products use kv_b_proj once).</summary>
@@ -112,44 +114,137 @@ public sealed class Mla
         backend.Linear(attentionHeads, n, _oProj, 0, c.HiddenSize, s.LayerOut.AsSpan(0, n * c.HiddenSize));
     }
 
+    /// <summary>
+    /// Steps of up to this many tokens (decode) run the per-head W_UK and W_UV products of all heads as one dispatch each:
+    /// one head's product is a few thousand multiply-adds per token, less than waking the pool costs.
+    /// </summary>
+    internal const int GroupedHeadTokens = 16;
+
     private void AttendAbsorbed(IComputeBackend backend, RunState s, ForwardBatch batch, int layer)
     {
         var c = _config;
-        int n = batch.Count, heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank;
-        int qkDim = c.QkHeadDim, vDim = c.VHeadDim, headRows = nope + vDim;
-        var headNope = s.HeadNope.AsSpan(0, n * nope);
-        var headLatent = s.HeadLatent.AsSpan(0, n * rank);
-        var headValue = s.HeadValue.AsSpan(0, n * vDim);
+        int n = batch.Count, heads = c.NumAttentionHeads, rank = c.KvLoraRank;
         var queryLatent = s.QueryLatent.AsSpan(0, n * heads * rank);
         var outputLatent = s.OutputLatent.AsSpan(0, n * heads * rank);
-
-        // q_latent[t, h] = q_nope[t, h] · W_UK[h]   ([nope] · [nope, rank] → [rank])
-        for (int h = 0; h < heads; h++)
+        if (n <= GroupedHeadTokens)
         {
-            for (int t = 0; t < n; t++)
-            {
-                s.Query.AsSpan((((t * heads) + h) * qkDim), nope).CopyTo(headNope.Slice(t * nope, nope));
-            }
-
-            backend.LinearTransposed(headNope, n, _kvBProj, h * headRows, nope, headLatent);
-            for (int t = 0; t < n; t++)
-            {
-                headLatent.Slice(t * rank, rank).CopyTo(queryLatent.Slice(((t * heads) + h) * rank, rank));
-            }
+            AbsorbQueriesGrouped(backend, s, n);
+        }
+        else
+        {
+            AbsorbQueriesByHead(backend, s, n);
         }
 
         backend.LatentAttention(queryLatent, s.QueryRope.AsSpan(0, n * heads * c.QkRopeHeadDim), heads, batch, layer,
             _softmaxScale, outputLatent);
+        if (n <= GroupedHeadTokens)
+        {
+            ApplyValuesGrouped(backend, s, n);
+        }
+        else
+        {
+            ApplyValuesByHead(backend, s, n);
+        }
+    }
 
-        // out[t, h] = W_UV[h] · o_latent[t, h]   ([v, rank] · [rank] → [v])
+    /// <summary>q_latent[t, h] = q_nope[t, h] · W_UK[h] ([nope] · [nope, rank] → [rank]), all heads in one dispatch.</summary>
+    private void AbsorbQueriesGrouped(IComputeBackend backend, RunState s, int n)
+    {
+        var c = _config;
+        int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, qkDim = c.QkHeadDim;
+        var byHead = s.HeadNope.AsSpan(0, heads * n * nope);      // [heads, n, nope]
+        var latents = s.HeadLatent.AsSpan(0, heads * n * rank);   // [heads, n, rank]
         for (int h = 0; h < heads; h++)
         {
             for (int t = 0; t < n; t++)
             {
-                outputLatent.Slice(((t * heads) + h) * rank, rank).CopyTo(headLatent.Slice(t * rank, rank));
+                s.Query.AsSpan(((t * heads) + h) * qkDim, nope).CopyTo(byHead.Slice(((h * n) + t) * nope, nope));
+            }
+        }
+
+        backend.LinearTransposedHeads(byHead, n, _kvBProj, heads, nope + c.VHeadDim, nope, latents);
+        for (int h = 0; h < heads; h++)
+        {
+            for (int t = 0; t < n; t++)
+            {
+                latents.Slice(((h * n) + t) * rank, rank).CopyTo(s.QueryLatent.AsSpan(((t * heads) + h) * rank, rank));
+            }
+        }
+    }
+
+    /// <summary>The same, one head at a time (long steps: the backend transposes each head's slice once).</summary>
+    private void AbsorbQueriesByHead(IComputeBackend backend, RunState s, int n)
+    {
+        var c = _config;
+        int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, qkDim = c.QkHeadDim;
+        var headNope = s.HeadNope.AsSpan(0, n * nope);
+        var headLatent = s.HeadLatent.AsSpan(0, n * rank);
+        for (int h = 0; h < heads; h++)
+        {
+            for (int t = 0; t < n; t++)
+            {
+                s.Query.AsSpan(((t * heads) + h) * qkDim, nope).CopyTo(headNope.Slice(t * nope, nope));
             }
 
-            backend.Linear(headLatent, n, _kvBProj, (h * headRows) + nope, vDim, headValue);
+            backend.LinearTransposed(headNope, n, _kvBProj, h * (nope + c.VHeadDim), nope, headLatent);
+            for (int t = 0; t < n; t++)
+            {
+                headLatent.Slice(t * rank, rank).CopyTo(s.QueryLatent.AsSpan(((t * heads) + h) * rank, rank));
+            }
+        }
+    }
+
+    /// <summary>out[t, h] = W_UV[h] · o_latent[t, h] ([v, rank] · [rank] → [v]), all heads in one dispatch.</summary>
+    private unsafe void ApplyValuesGrouped(IComputeBackend backend, RunState s, int n)
+    {
+        var c = _config;
+        int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, vDim = c.VHeadDim;
+        var latents = s.HeadLatent.AsSpan(0, heads * n * rank); // [heads, n, rank]
+        var values = s.HeadValue.AsSpan(0, heads * n * vDim);   // [heads, n, v]
+        for (int h = 0; h < heads; h++)
+        {
+            for (int t = 0; t < n; t++)
+            {
+                s.OutputLatent.AsSpan(((t * heads) + h) * rank, rank).CopyTo(latents.Slice(((h * n) + t) * rank, rank));
+            }
+        }
+
+        fixed (float* latentPointer = latents)
+        fixed (float* valuePointer = values)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                _valueProducts[h] = new LinearProduct(_kvBProj, (h * (nope + vDim)) + nope, vDim, latentPointer + ((long)h * n * rank), n,
+                    valuePointer + ((long)h * n * vDim));
+            }
+
+            backend.LinearGroup(_valueProducts);
+        }
+
+        for (int h = 0; h < heads; h++)
+        {
+            for (int t = 0; t < n; t++)
+            {
+                values.Slice(((h * n) + t) * vDim, vDim).CopyTo(s.AttentionHeads.AsSpan(((t * heads) + h) * vDim, vDim));
+            }
+        }
+    }
+
+    /// <summary>The same, one head at a time.</summary>
+    private void ApplyValuesByHead(IComputeBackend backend, RunState s, int n)
+    {
+        var c = _config;
+        int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, vDim = c.VHeadDim;
+        var headLatent = s.HeadLatent.AsSpan(0, n * rank);
+        var headValue = s.HeadValue.AsSpan(0, n * vDim);
+        for (int h = 0; h < heads; h++)
+        {
+            for (int t = 0; t < n; t++)
+            {
+                s.OutputLatent.AsSpan(((t * heads) + h) * rank, rank).CopyTo(headLatent.Slice(t * rank, rank));
+            }
+
+            backend.Linear(headLatent, n, _kvBProj, (h * (nope + vDim)) + nope, vDim, headValue);
             for (int t = 0; t < n; t++)
             {
                 headValue.Slice(t * vDim, vDim).CopyTo(s.AttentionHeads.AsSpan(((t * heads) + h) * vDim, vDim));
