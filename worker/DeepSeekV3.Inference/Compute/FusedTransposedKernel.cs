@@ -39,12 +39,18 @@ internal static unsafe class FusedTransposedKernel
                 }
             }
 
-            for (int c = 0; c < columns; c += 16)
+            for (int c = 0, block = 0, blockEnd = blockColumns; c < columns; c += 16)
             {
                 var w = fp8
                     ? Fp8Decoder.Load16(weight.Data + ((long)row * columns) + c)
                     : Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)weight.Data + ((long)row * columns) + c)), 16).AsSingle();
-                int block = c / blockColumns;
+                if (c == blockEnd)
+                {
+                    // The next column block (counted, not divided: this loop runs once per 16 weights).
+                    block++;
+                    blockEnd += blockColumns;
+                }
+
                 for (int t = first; t < end; t++)
                 {
                     float* target = y + ((long)t * columns) + c;
