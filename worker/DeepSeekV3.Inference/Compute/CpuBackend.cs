@@ -21,6 +21,8 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     private readonly LinearJob _linear = new();
     private readonly LinearTransposedJob _linearTransposed = new();
     private readonly GroupedLinearJob _grouped = new();
+    private readonly PackInputJob _packInput = new();
+    private float[]? _packedInput; // x of a prefill-sized Linear, transposed once for all its row slices
     private float[] _transposed = GC.AllocateUninitializedArray<float>(1, pinned: true); // pinned: kernels hold its address
 
     // From this many tokens on, transposing a weight slice once beats accumulating outer products per token.
@@ -45,7 +47,19 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         {
             var job = _linear;
             job.Set(weight, xPointer, yPointer, n, rowStart, rowCount, Tasks(rowCount, (long)n * weight.Columns));
-            _pool.Run(job, job.Tasks);
+            if (!job.SharesPackedInput)
+            {
+                _pool.Run(job, job.Tasks);
+                return;
+            }
+
+            fixed (float* packed = AlignedScratch.Get(ref _packedInput, (int)PackedGemmKernel.PackedInputFloats(n, weight.Columns)))
+            {
+                _packInput.Set(xPointer, n, weight.Columns, packed, _pool.Threads * 2);
+                _pool.Run(_packInput, _packInput.Tasks);
+                job.UsePackedInput(packed);
+                _pool.Run(job, job.Tasks);
+            }
         }
     }
 

@@ -17,6 +17,13 @@ internal sealed unsafe class LinearJob : IParallelJob
     private int _unit; // rows per panel of the kernel that runs: slices are cut on multiples of it
     private int _rowSlices;
     private int _tokenSlices;
+    private float* _packed; // x transposed once for every slice (PackInputJob), or null: each slice packs its own
+
+    /// <summary>
+    /// Whether the slices would each transpose all of x (the packed kernel, several row slices): then the caller packs x
+    /// once with <see cref="PackInputJob"/> and hands it over with <see cref="UsePackedInput"/>.
+    /// </summary>
+    public bool SharesPackedInput => _rowSlices > 1 && LinearRows.UsesPacked(_weight, _n);
 
     public int Tasks => _rowSlices * _tokenSlices;
 
@@ -32,7 +39,10 @@ internal sealed unsafe class LinearJob : IParallelJob
         _rowSlices = Math.Max(1, Math.Min(tasks, rowCount / _unit));
         int tokenGroups = n > FusedGemvKernel.MaxTokens ? n / PackedGemmKernel.TokenGroup : 1;
         _tokenSlices = Math.Max(1, Math.Min(tasks / _rowSlices, tokenGroups));
+        _packed = null;
     }
+
+    public void UsePackedInput(float* packed) => _packed = packed;
 
     public void Execute(int task)
     {
@@ -44,6 +54,15 @@ internal sealed unsafe class LinearJob : IParallelJob
         int firstToken = _tokenSlices == 1 ? 0 : (int)((long)groups * tokenSlice / _tokenSlices) * PackedGemmKernel.TokenGroup;
         int endToken = _tokenSlices == 1 || tokenSlice == _tokenSlices - 1 ? _n
             : (int)((long)groups * (tokenSlice + 1) / _tokenSlices) * PackedGemmKernel.TokenGroup;
+        if (_packed != null)
+        {
+            // Token slices start on whole groups: their packed rows start at the group.
+            float* packed = _packed + PackedGemmKernel.PackedInputFloats(firstToken, _weight.Columns);
+            PackedGemmKernel.ComputePacked(_weight, packed, endToken - firstToken, _y + ((long)firstToken * _rowCount), _rowCount, _rowStart,
+                first, end);
+            return;
+        }
+
         LinearRows.Compute(_weight, _x + ((long)firstToken * _weight.Columns), endToken - firstToken,
             _y + ((long)firstToken * _rowCount), _rowCount, _rowStart, first, end);
     }

@@ -21,7 +21,7 @@ internal static unsafe class LinearRows
             && (weight.Format == WeightFormat.BF16
                 || (weight.BlockRows % LinearKernel.PanelRows == 0 && rowStart % LinearKernel.PanelRows == 0));
 
-    private static bool UsesPacked(in WeightMatrix weight, int n) =>
+    internal static bool UsesPacked(in WeightMatrix weight, int n) =>
         PackedGemmKernel.IsSupported && !UsesFused(weight, n, 0) && n > FusedGemvKernel.MaxTokens
             && weight.Rows >= PackedGemmKernel.MinSliceRows;
 

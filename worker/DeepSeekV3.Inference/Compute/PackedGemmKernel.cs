@@ -50,16 +50,46 @@ internal static unsafe class PackedGemmKernel
     public static void Compute(float* w, long rowStride, int rows, int columns, float* x, int n, float* y, int yStride) =>
         Run(new FloatPanels(w, rowStride, columns), columns, x, n, y, yStride, 0, rows);
 
+    /// <summary>
+    /// <see cref="Compute(in WeightMatrix, float*, int, float*, int, int, int, int)"/> on an x already transposed by
+    /// <see cref="PackInputGroups"/> (shared by every row slice of a call instead of transposed by each).
+    /// </summary>
+    public static void ComputePacked(in WeightMatrix weight, float* packed, int n, float* y, int yStride, int rowStart, int first, int end) =>
+        Multiply(new MatrixPanels(weight, rowStart), weight.Columns, packed, n, y, yStride, first, end);
+
+    /// <summary>Floats the transposed x of <paramref name="n"/> tokens × <paramref name="columns"/> takes.</summary>
+    public static long PackedInputFloats(int n, int columns) =>
+        (long)((n + TokenGroup - 1) / TokenGroup) * Padded(columns) * TokenGroup;
+
+    /// <summary>Transposes the 32-token groups [firstGroup, endGroup) of x [n, columns] into <paramref name="packed"/>.</summary>
+    public static void PackInputGroups(float* x, int n, int columns, float* packed, int firstGroup, int endGroup)
+    {
+        long groupFloats = (long)Padded(columns) * TokenGroup;
+        int firstToken = firstGroup * TokenGroup, endToken = Math.Min(n, endGroup * TokenGroup);
+        PackInput(x + ((long)firstToken * columns), endToken - firstToken, columns, Padded(columns), packed + (firstGroup * groupFloats));
+    }
+
+    private static int Padded(int columns) => (columns + Chunk - 1) / Chunk * Chunk;
+
     private static void Run<TPanels>(TPanels panels, int columns, float* x, int n, float* y, int yStride, int first, int end)
+        where TPanels : struct, IPanelSource
+    {
+        int groups = (n + TokenGroup - 1) / TokenGroup;
+        fixed (float* inputPointer = AlignedScratch.Get(ref t_input, groups * Padded(columns) * TokenGroup))
+        {
+            PackInput(x, n, columns, Padded(columns), inputPointer);
+            Multiply(panels, columns, inputPointer, n, y, yStride, first, end);
+        }
+    }
+
+    private static void Multiply<TPanels>(TPanels panels, int columns, float* packed, int n, float* y, int yStride, int first, int end)
         where TPanels : struct, IPanelSource
     {
         int chunks = (columns + Chunk - 1) / Chunk, padded = chunks * Chunk;
         int groups = (n + TokenGroup - 1) / TokenGroup;
         fixed (float* tilesPointer = AlignedScratch.Get(ref t_tiles, chunks * TileFloats))
-        fixed (float* inputPointer = AlignedScratch.Get(ref t_input, groups * padded * TokenGroup))
         fixed (float* rowPointer = AlignedScratch.Get(ref t_row, padded))
         {
-            PackInput(x, n, columns, padded, inputPointer);
             // Blocks of tokens whose transposed x fits in L2 next to the tiles, so every row panel reads it from there
             // instead of from the shared L3 (at most 512 KB; at least one group).
             int blockGroups = Math.Clamp(L2InputBytes / (padded * TokenGroup * sizeof(float)), 1, groups);
@@ -73,7 +103,7 @@ internal static unsafe class PackedGemmKernel
                     for (int g = firstGroup; g < endGroup; g++)
                     {
                         int t = g * TokenGroup;
-                        Multiply(tilesPointer, chunks, inputPointer + ((long)g * padded * TokenGroup), Math.Min(TokenGroup, n - t),
+                        Multiply(tilesPointer, chunks, packed + ((long)g * padded * TokenGroup), Math.Min(TokenGroup, n - t),
                             y + ((long)t * yStride) + r, yStride, rows);
                     }
                 }
