@@ -115,6 +115,47 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.BF16, 70, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 101, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 45, 2)]
+    public void LinearGroup_PrefillSizes_MatchNaive(WeightFormat format, int tokens, int threads)
+    {
+        // Prefill-sized products cut into several chunks (421 rows) get their x transposed once, in a packing pass:
+        // the first two read the same x (one shared copy), the third its own; the fourth is a row slice. Sums of 300
+        // products in another order than the naive loop: twice the usual tolerance.
+        const float Tolerance = 2 * CpuBackendTests.Tolerance;
+        using var first = TestWeight.Create(format, 421, 300, seed: 51);
+        using var second = TestWeight.Create(format, 400, 300, seed: 52);
+        using var third = TestWeight.Create(format, 421, 300, seed: 53);
+        var x = Random(tokens * 300, seed: 54);
+        var other = Random(tokens * 300, seed: 55);
+        var y = new[] { new float[tokens * 421], new float[tokens * 400], new float[tokens * 421], new float[tokens * 200] };
+        using var backend = new CpuBackend(threads);
+        unsafe
+        {
+            fixed (float* xp = x)
+            fixed (float* op = other)
+            fixed (float* y0 = y[0])
+            fixed (float* y1 = y[1])
+            fixed (float* y2 = y[2])
+            fixed (float* y3 = y[3])
+            {
+                backend.LinearGroup([new(first.Matrix, xp, tokens, y0), new(second.Matrix, xp, tokens, y1), new(third.Matrix, op, tokens, y2),
+                    new(third.Matrix, 200, 200, xp, tokens, y3)]);
+            }
+        }
+
+        Assert.InRange(MaxDifference(y[0], NaiveKernels.Linear(x, tokens, first.Matrix)), 0, Tolerance);
+        Assert.InRange(MaxDifference(y[1], NaiveKernels.Linear(x, tokens, second.Matrix)), 0, Tolerance);
+        Assert.InRange(MaxDifference(y[2], NaiveKernels.Linear(other, tokens, third.Matrix)), 0, Tolerance);
+        var thirdOnX = NaiveKernels.Linear(x, tokens, third.Matrix);
+        for (int t = 0; t < tokens; t++)
+        {
+            Assert.InRange(MaxDifference(y[3].AsSpan(t * 200, 200), thirdOnX.AsSpan((t * 421) + 200, 200)), 0, Tolerance);
+        }
+    }
+
+    [Theory]
     [InlineData(WeightFormat.BF16, 17)]
     [InlineData(WeightFormat.F8E4M3Blocked, 45)]
     public void Linear_Prefill_IgnoresWhatTheScratchHeldBefore(WeightFormat format, int tokens)

@@ -22,7 +22,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     private readonly LinearTransposedJob _linearTransposed = new();
     private readonly GroupedLinearJob _grouped = new();
     private readonly PackInputJob _packInput = new();
-    private float[]? _packedInput; // x of a prefill-sized Linear, transposed once for all its row slices
+    private float[]? _packedInput; // x of prefill-sized products, transposed once for all their row slices
     private float[] _transposed = GC.AllocateUninitializedArray<float>(1, pinned: true); // pinned: kernels hold its address
 
     // From this many tokens on, transposing a weight slice once beats accumulating outer products per token.
@@ -67,7 +67,19 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     {
         var job = _grouped;
         job.Set(products);
-        _pool.Run(job, job.Tasks);
+        if (job.PackTasks == 0)
+        {
+            _pool.Run(job, job.Tasks);
+            return;
+        }
+
+        fixed (float* packed = AlignedScratch.Get(ref _packedInput, checked((int)job.PackedFloats)))
+        {
+            job.BeginPacking(packed);
+            _pool.Run(job, job.PackTasks);
+            job.BeginProducts();
+            _pool.Run(job, job.Tasks);
+        }
     }
 
     public void LinearTransposed(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount,
