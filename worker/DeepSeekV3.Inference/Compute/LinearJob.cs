@@ -23,7 +23,11 @@ internal sealed unsafe class LinearJob : IParallelJob
     /// Whether the slices would each transpose all of x (the packed kernel, several row slices): then the caller packs x
     /// once with <see cref="PackInputJob"/> and hands it over with <see cref="UsePackedInput"/>.
     /// </summary>
-    public bool SharesPackedInput => _rowSlices > 1 && LinearRows.UsesPacked(_weight, _n);
+    public bool SharesPackedInput => _rowSlices > 1 && LinearRows.UsesPacked(_weight, _n)
+        && PackedGemmKernel.PackedInputFloats(_n, _weight.Columns) <= MaxPackedFloats;
+
+    // At most this many floats (1 GiB) of shared transposed input; larger steps transpose per slice, as before.
+    private const long MaxPackedFloats = 256L * 1024 * 1024;
 
     public int Tasks => _rowSlices * _tokenSlices;
 
