@@ -16,9 +16,6 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
     // Token groups per packing task: a few, so the packing pass splits across the cores.
     private const int GroupsPerPackTask = 4;
 
-    // At most this many floats of shared transposed inputs (1 GiB); products past it transpose per chunk, as before.
-    private const long MaxPackedFloats = 256L * 1024 * 1024;
-
     private LinearProduct[] _products = new LinearProduct[16];
     private long[] _packedOffsets = new long[16]; // per product: where its transposed x starts in the shared buffer, or -1
     private (int Product, int First, int End)[] _tasks = new (int, int, int)[64];
@@ -87,7 +84,7 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
         }
 
         long size = PackedGemmKernel.PackedInputFloats(product.N, columns);
-        if (PackedFloats + size > MaxPackedFloats)
+        if (PackedFloats + size > PackedGemmKernel.MaxSharedInputFloats)
         {
             return -1;
         }

@@ -24,10 +24,7 @@ internal sealed unsafe class LinearJob : IParallelJob
     /// once with <see cref="PackInputJob"/> and hands it over with <see cref="UsePackedInput"/>.
     /// </summary>
     public bool SharesPackedInput => _rowSlices > 1 && LinearRows.UsesPacked(_weight, _n)
-        && PackedGemmKernel.PackedInputFloats(_n, _weight.Columns) <= MaxPackedFloats;
-
-    // At most this many floats (1 GiB) of shared transposed input; larger steps transpose per slice, as before.
-    private const long MaxPackedFloats = 256L * 1024 * 1024;
+        && PackedGemmKernel.PackedInputFloats(_n, _weight.Columns) <= PackedGemmKernel.MaxSharedInputFloats;
 
     public int Tasks => _rowSlices * _tokenSlices;
 

@@ -57,6 +57,12 @@ internal static unsafe class PackedGemmKernel
     public static void ComputePacked(in WeightMatrix weight, float* packed, int n, float* y, int yStride, int rowStart, int first, int end) =>
         Multiply(new MatrixPanels(weight, rowStart), weight.Columns, packed, n, y, yStride, first, end);
 
+    /// <summary>
+    /// At most this many floats (1 GiB) of transposed input are shared by the slices of a call; past it each slice
+    /// transposes its own part, so a huge step never needs one huge buffer.
+    /// </summary>
+    public const long MaxSharedInputFloats = 256L * 1024 * 1024;
+
     /// <summary>Floats the transposed x of <paramref name="n"/> tokens × <paramref name="columns"/> takes.</summary>
     public static long PackedInputFloats(int n, int columns) =>
         (long)((n + TokenGroup - 1) / TokenGroup) * Padded(columns) * TokenGroup;
