@@ -124,130 +124,95 @@ public sealed class Mla
     {
         var c = _config;
         int n = batch.Count, heads = c.NumAttentionHeads, rank = c.KvLoraRank;
-        var queryLatent = s.QueryLatent.AsSpan(0, n * heads * rank);
-        var outputLatent = s.OutputLatent.AsSpan(0, n * heads * rank);
-        if (n <= GroupedHeadTokens)
-        {
-            AbsorbQueriesGrouped(backend, s, n);
-        }
-        else
-        {
-            AbsorbQueriesByHead(backend, s, n);
-        }
+        AbsorbQueries(backend, s, n);
+        backend.LatentAttention(s.QueryLatent.AsSpan(0, n * heads * rank), s.QueryRope.AsSpan(0, n * heads * c.QkRopeHeadDim), heads,
+            batch, layer, _softmaxScale, s.OutputLatent.AsSpan(0, n * heads * rank));
+        ApplyValues(backend, s, n);
+    }
 
-        backend.LatentAttention(queryLatent, s.QueryRope.AsSpan(0, n * heads * c.QkRopeHeadDim), heads, batch, layer,
-            _softmaxScale, outputLatent);
-        if (n <= GroupedHeadTokens)
+    /// <summary>
+    /// q_latent[t, h] = q_nope[t, h] · W_UK[h] ([nope] · [nope, rank] → [rank]): all heads in one dispatch for decode-sized
+    /// steps, one head at a time for long ones (the backend then transposes each head's slice once).
+    /// </summary>
+    private void AbsorbQueries(IComputeBackend backend, RunState s, int n)
+    {
+        var c = _config;
+        int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, headRows = nope + c.VHeadDim;
+        int block = n <= GroupedHeadTokens ? heads : 1;
+        var nopes = s.HeadNope.AsSpan(0, block * n * nope);      // [block, n, nope]
+        var latents = s.HeadLatent.AsSpan(0, block * n * rank);  // [block, n, rank]
+        for (int first = 0; first < heads; first += block)
         {
-            ApplyValuesGrouped(backend, s, n);
-        }
-        else
-        {
-            ApplyValuesByHead(backend, s, n);
+            GatherHeads(s.Query, heads, c.QkHeadDim, first, block, n, nopes, nope);
+            if (block == heads)
+            {
+                backend.LinearTransposedHeads(nopes, n, _kvBProj, heads, headRows, nope, latents);
+            }
+            else
+            {
+                backend.LinearTransposed(nopes, n, _kvBProj, first * headRows, nope, latents);
+            }
+
+            ScatterHeads(latents, first, block, n, s.QueryLatent, heads, rank);
         }
     }
 
-    /// <summary>q_latent[t, h] = q_nope[t, h] · W_UK[h] ([nope] · [nope, rank] → [rank]), all heads in one dispatch.</summary>
-    private void AbsorbQueriesGrouped(IComputeBackend backend, RunState s, int n)
+    /// <summary>out[t, h] = W_UV[h] · o_latent[t, h] ([v, rank] · [rank] → [v]), blocked like <see cref="AbsorbQueries"/>.</summary>
+    private unsafe void ApplyValues(IComputeBackend backend, RunState s, int n)
     {
         var c = _config;
-        int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, qkDim = c.QkHeadDim;
-        var byHead = s.HeadNope.AsSpan(0, heads * n * nope);      // [heads, n, nope]
-        var latents = s.HeadLatent.AsSpan(0, heads * n * rank);   // [heads, n, rank]
-        for (int h = 0; h < heads; h++)
+        int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, vDim = c.VHeadDim, headRows = nope + vDim;
+        int block = n <= GroupedHeadTokens ? heads : 1;
+        var latents = s.HeadLatent.AsSpan(0, block * n * rank); // [block, n, rank]
+        var values = s.HeadValue.AsSpan(0, block * n * vDim);   // [block, n, v]
+        for (int first = 0; first < heads; first += block)
         {
-            for (int t = 0; t < n; t++)
+            GatherHeads(s.OutputLatent, heads, rank, first, block, n, latents, rank);
+            if (block == heads)
             {
-                s.Query.AsSpan(((t * heads) + h) * qkDim, nope).CopyTo(byHead.Slice(((h * n) + t) * nope, nope));
-            }
-        }
+                fixed (float* latentPointer = latents)
+                fixed (float* valuePointer = values)
+                {
+                    for (int h = 0; h < heads; h++)
+                    {
+                        _valueProducts[h] = new LinearProduct(_kvBProj, (h * headRows) + nope, vDim, latentPointer + ((long)h * n * rank), n,
+                            valuePointer + ((long)h * n * vDim));
+                    }
 
-        backend.LinearTransposedHeads(byHead, n, _kvBProj, heads, nope + c.VHeadDim, nope, latents);
-        for (int h = 0; h < heads; h++)
-        {
-            for (int t = 0; t < n; t++)
-            {
-                latents.Slice(((h * n) + t) * rank, rank).CopyTo(s.QueryLatent.AsSpan(((t * heads) + h) * rank, rank));
+                    backend.LinearGroup(_valueProducts);
+                }
             }
+            else
+            {
+                // One head of a long step: Linear also cuts the tokens, so the 64-row slice still uses every core.
+                backend.Linear(latents, n, _kvBProj, (first * headRows) + nope, vDim, values);
+            }
+
+            ScatterHeads(values, first, block, n, s.AttentionHeads, heads, vDim);
         }
     }
 
-    /// <summary>The same, one head at a time (long steps: the backend transposes each head's slice once).</summary>
-    private void AbsorbQueriesByHead(IComputeBackend backend, RunState s, int n)
+    /// <summary>target[b, t] = source[t, first + b, 0 .. length) for b &lt; count, t &lt; n; source [n, heads, rowLength].</summary>
+    private static void GatherHeads(ReadOnlySpan<float> source, int heads, int rowLength, int first, int count, int n, Span<float> target,
+        int length)
     {
-        var c = _config;
-        int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, qkDim = c.QkHeadDim;
-        var headNope = s.HeadNope.AsSpan(0, n * nope);
-        var headLatent = s.HeadLatent.AsSpan(0, n * rank);
-        for (int h = 0; h < heads; h++)
+        for (int b = 0; b < count; b++)
         {
             for (int t = 0; t < n; t++)
             {
-                s.Query.AsSpan(((t * heads) + h) * qkDim, nope).CopyTo(headNope.Slice(t * nope, nope));
-            }
-
-            backend.LinearTransposed(headNope, n, _kvBProj, h * (nope + c.VHeadDim), nope, headLatent);
-            for (int t = 0; t < n; t++)
-            {
-                headLatent.Slice(t * rank, rank).CopyTo(s.QueryLatent.AsSpan(((t * heads) + h) * rank, rank));
-            }
-        }
-    }
-
-    /// <summary>out[t, h] = W_UV[h] · o_latent[t, h] ([v, rank] · [rank] → [v]), all heads in one dispatch.</summary>
-    private unsafe void ApplyValuesGrouped(IComputeBackend backend, RunState s, int n)
-    {
-        var c = _config;
-        int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, vDim = c.VHeadDim;
-        var latents = s.HeadLatent.AsSpan(0, heads * n * rank); // [heads, n, rank]
-        var values = s.HeadValue.AsSpan(0, heads * n * vDim);   // [heads, n, v]
-        for (int h = 0; h < heads; h++)
-        {
-            for (int t = 0; t < n; t++)
-            {
-                s.OutputLatent.AsSpan(((t * heads) + h) * rank, rank).CopyTo(latents.Slice(((h * n) + t) * rank, rank));
-            }
-        }
-
-        fixed (float* latentPointer = latents)
-        fixed (float* valuePointer = values)
-        {
-            for (int h = 0; h < heads; h++)
-            {
-                _valueProducts[h] = new LinearProduct(_kvBProj, (h * (nope + vDim)) + nope, vDim, latentPointer + ((long)h * n * rank), n,
-                    valuePointer + ((long)h * n * vDim));
-            }
-
-            backend.LinearGroup(_valueProducts);
-        }
-
-        for (int h = 0; h < heads; h++)
-        {
-            for (int t = 0; t < n; t++)
-            {
-                values.Slice(((h * n) + t) * vDim, vDim).CopyTo(s.AttentionHeads.AsSpan(((t * heads) + h) * vDim, vDim));
+                source.Slice(((t * heads) + first + b) * rowLength, length).CopyTo(target.Slice(((b * n) + t) * length, length));
             }
         }
     }
 
-    /// <summary>The same, one head at a time.</summary>
-    private void ApplyValuesByHead(IComputeBackend backend, RunState s, int n)
+    /// <summary>target[t, first + b] = source[b, t] for b &lt; count, t &lt; n; rows of <paramref name="length"/>, target [n, heads, length].</summary>
+    private static void ScatterHeads(ReadOnlySpan<float> source, int first, int count, int n, Span<float> target, int heads, int length)
     {
-        var c = _config;
-        int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, vDim = c.VHeadDim;
-        var headLatent = s.HeadLatent.AsSpan(0, n * rank);
-        var headValue = s.HeadValue.AsSpan(0, n * vDim);
-        for (int h = 0; h < heads; h++)
+        for (int b = 0; b < count; b++)
         {
             for (int t = 0; t < n; t++)
             {
-                s.OutputLatent.AsSpan(((t * heads) + h) * rank, rank).CopyTo(headLatent.Slice(t * rank, rank));
-            }
-
-            backend.Linear(headLatent, n, _kvBProj, (h * (nope + vDim)) + nope, vDim, headValue);
-            for (int t = 0; t < n; t++)
-            {
-                headValue.Slice(t * vDim, vDim).CopyTo(s.AttentionHeads.AsSpan(((t * heads) + h) * vDim, vDim));
+                source.Slice(((b * n) + t) * length, length).CopyTo(target.Slice(((t * heads) + first + b) * length, length));
             }
         }
     }
