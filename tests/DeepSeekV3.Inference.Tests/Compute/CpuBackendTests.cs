@@ -115,6 +115,24 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.BF16, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 2)]
+    public void Linear_TokensBeyondOneL2Block_MatchNaive(WeightFormat format, int threads)
+    {
+        // 3000 columns make a 32-token group 376 KB, so every slice of 33+ tokens spans two L2 blocks: the packed kernel
+        // decodes each run of panels once and multiplies it with both blocks (421 rows: a partial run and panel).
+        using var weight = TestWeight.Create(format, 421, 3000, seed: 61);
+        var x = Random(101 * 3000, seed: 62);
+        var y = new float[101 * 421];
+        using var backend = new CpuBackend(threads);
+
+        backend.Linear(x, 101, weight.Matrix, 0, 421, y);
+
+        // Sums of 3000 products: float rounding (order differs from the naive loop) grows with the length.
+        Assert.InRange(MaxDifference(y, NaiveKernels.Linear(x, 101, weight.Matrix)), 0, 15 * Tolerance);
+    }
+
+    [Theory]
     [InlineData(WeightFormat.BF16, 70, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 101, 1)]
     [InlineData(WeightFormat.F8E4M3Blocked, 45, 2)]

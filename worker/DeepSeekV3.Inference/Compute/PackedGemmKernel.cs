@@ -28,6 +28,9 @@ internal static unsafe class PackedGemmKernel
     private const int TileFloats = PanelRows * Chunk;
     private const int L2InputBytes = 512 * 1024;
 
+    // Panels decoded once and kept for every token block of a long call: 192 rows (a slice's usual height).
+    private const int KeptPanels = MinSliceRows / PanelRows;
+
     public static bool IsSupported => Avx512F.IsSupported;
 
     [ThreadStatic]
@@ -93,24 +96,45 @@ internal static unsafe class PackedGemmKernel
     {
         int chunks = (columns + Chunk - 1) / Chunk, padded = chunks * Chunk;
         int groups = (n + TokenGroup - 1) / TokenGroup;
-        fixed (float* tilesPointer = AlignedScratch.Get(ref t_tiles, chunks * TileFloats))
+        long panelFloats = (long)chunks * TileFloats;
+        // Blocks of tokens whose transposed x fits in L2 next to the tiles, so every row panel reads it from there
+        // instead of from the shared L3 (at most 512 KB; at least one group).
+        int blockGroups = Math.Clamp(L2InputBytes / (padded * TokenGroup * sizeof(float)), 1, groups);
+        // With several token blocks, a run of panels is decoded once into tiles and kept (a few MB at most) for every
+        // block, instead of decoded again for each: at 1024 tokens that was an eighth of the weights' decoding each time.
+        int keptPanels = groups > blockGroups ? KeptPanels : 1;
+        fixed (float* tilesPointer = AlignedScratch.Get(ref t_tiles, (int)(keptPanels * panelFloats)))
         fixed (float* rowPointer = AlignedScratch.Get(ref t_row, padded))
         {
-            // Blocks of tokens whose transposed x fits in L2 next to the tiles, so every row panel reads it from there
-            // instead of from the shared L3 (at most 512 KB; at least one group).
-            int blockGroups = Math.Clamp(L2InputBytes / (padded * TokenGroup * sizeof(float)), 1, groups);
-            for (int firstGroup = 0; firstGroup < groups; firstGroup += blockGroups)
+            for (int runFirst = first; runFirst < end; runFirst += keptPanels * PanelRows)
             {
-                int endGroup = Math.Min(groups, firstGroup + blockGroups);
-                for (int r = first; r < end; r += PanelRows)
+                int runEnd = Math.Min(end, runFirst + (keptPanels * PanelRows));
+                if (keptPanels > 1)
                 {
-                    int rows = Math.Min(PanelRows, end - r);
-                    panels.Pack(r, rows, chunks, rowPointer, tilesPointer);
-                    for (int g = firstGroup; g < endGroup; g++)
+                    for (int r = runFirst, p = 0; r < runEnd; r += PanelRows, p++)
                     {
-                        int t = g * TokenGroup;
-                        Multiply(tilesPointer, chunks, packed + ((long)g * padded * TokenGroup), Math.Min(TokenGroup, n - t),
-                            y + ((long)t * yStride) + r, yStride, rows);
+                        panels.Pack(r, Math.Min(PanelRows, runEnd - r), chunks, rowPointer, tilesPointer + (p * panelFloats));
+                    }
+                }
+
+                for (int firstGroup = 0; firstGroup < groups; firstGroup += blockGroups)
+                {
+                    int endGroup = Math.Min(groups, firstGroup + blockGroups);
+                    for (int r = runFirst, p = 0; r < runEnd; r += PanelRows, p++)
+                    {
+                        int rows = Math.Min(PanelRows, runEnd - r);
+                        float* tiles = tilesPointer + (p * panelFloats);
+                        if (keptPanels == 1)
+                        {
+                            panels.Pack(r, rows, chunks, rowPointer, tiles);
+                        }
+
+                        for (int g = firstGroup; g < endGroup; g++)
+                        {
+                            int t = g * TokenGroup;
+                            Multiply(tiles, chunks, packed + ((long)g * padded * TokenGroup), Math.Min(TokenGroup, n - t),
+                                y + ((long)t * yStride) + r, yStride, rows);
+                        }
                     }
                 }
             }
