@@ -77,15 +77,23 @@ public sealed class CommandLineTests : IDisposable
         var kernels = report.RootElement.GetProperty("kernels").EnumerateArray().ToList();
         Assert.Equal(["FP8 1", "BF16 1", "FP8 512", "BF16 512"],
             kernels.Select(k => $"{k.GetProperty("format").GetString()} {k.GetProperty("tokens").GetInt32()}"));
-        Assert.All(kernels, k => Assert.InRange(k.GetProperty("read_bandwidth_fraction").GetDouble(), 0.0001, 100));
-        Assert.All(kernels, k => Assert.InRange(k.GetProperty("fma_peak_fraction").GetDouble(), 0.0001, 2));
+        // Every fraction is its figure over the machine's measured limit. The limits are measured while the other test
+        // assemblies run on the same cores, so a fraction may exceed 1 here: check the arithmetic, not the machine.
+        double read = machine.GetProperty("read_bytes_per_second").GetDouble();
+        double fma = machine.GetProperty("fma_flops_per_second").GetDouble();
+        double triad = machine.GetProperty("triad_bytes_per_second").GetDouble();
+        Assert.All(kernels, k => Assert.Equal(k.GetProperty("bytes_per_second").GetDouble() / read,
+            k.GetProperty("read_bandwidth_fraction").GetDouble(), 9));
+        Assert.All(kernels, k => Assert.Equal(k.GetProperty("flops_per_second").GetDouble() / fma,
+            k.GetProperty("fma_peak_fraction").GetDouble(), 9));
+        Assert.All(kernels, k => Assert.True(k.GetProperty("flops_per_second").GetDouble() > 0));
         var figures = report.RootElement.GetProperty("models")[0];
         Assert.Equal([8, 16], figures.GetProperty("prefill").EnumerateArray().Select(p => p.GetProperty("tokens").GetInt32()));
         var decode = figures.GetProperty("decode")[0];
         Assert.True(decode.GetProperty("tokens_per_second").GetDouble() > 0);
         Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble(),
             decode.GetProperty("weight_bytes_per_token").GetDouble() * decode.GetProperty("tokens_per_second").GetDouble(), 3);
-        Assert.InRange(decode.GetProperty("roofline_fraction").GetDouble(), 0.0001, 2);
+        Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble() / triad, decode.GetProperty("roofline_fraction").GetDouble(), 9);
     }
 
     [Theory]
