@@ -51,7 +51,7 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
             var weight = products[p].Weight;
             int rows = products[p].Rows;
             long work = (long)rows * weight.Columns * products[p].N;
-            int unit = LinearRows.RowGranularity(weight, products[p].N);
+            int unit = LinearRows.TaskGranularity(weight, products[p].N);
             int panels = (rows + unit - 1) / unit;
             int chunks = (int)Math.Clamp(work / WorkPerTask, 1, panels);
             for (int c = 0; c < chunks; c++)

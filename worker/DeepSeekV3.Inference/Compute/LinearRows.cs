@@ -16,6 +16,14 @@ internal static unsafe class LinearRows
     /// </summary>
     public static int RowGranularity(in WeightMatrix weight, int n) => UsesPacked(weight, n) ? PackedGemmKernel.MinSliceRows : LinearKernel.PanelRows;
 
+    /// <summary>
+    /// The row count a grouped dispatch cuts tasks on: <see cref="RowGranularity"/>, except for FP8 weights on the fused
+    /// kernel, where every task scales x by its block rows' scales first: cut on whole scale blocks, each block's x is
+    /// scaled once instead of once per 4-row task (an expert's share of a 128-token prefill made 24 tasks, 8 per block).
+    /// </summary>
+    public static int TaskGranularity(in WeightMatrix weight, int n) =>
+        weight.Format == WeightFormat.F8E4M3Blocked && UsesFused(weight, n, 0) ? weight.BlockRows : RowGranularity(weight, n);
+
     private static bool UsesFused(in WeightMatrix weight, int n, int rowStart) =>
         n <= FusedGemvKernel.MaxTokens && FusedGemvKernel.IsSupported && Bf16PairKernel.IsSupported && weight.Format != WeightFormat.F32
             && (weight.Format == WeightFormat.BF16
