@@ -47,39 +47,27 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         {
             var job = _linear;
             job.Set(weight, xPointer, yPointer, n, rowStart, rowCount, Tasks(rowCount, (long)n * weight.Columns));
-            if (!job.SharesPackedInput)
+            _packInput.Clear();
+            if (job.RepacksInput && _packInput.Add(xPointer, n, weight.Columns) == 0)
             {
-                _pool.Run(job, job.Tasks);
-                return;
+                job.UsePackedInput(PackPlannedInputs());
             }
 
-            fixed (float* packed = AlignedScratch.Get(ref _packedInput, (int)PackedGemmKernel.PackedInputFloats(n, weight.Columns)))
-            {
-                _packInput.Set(xPointer, n, weight.Columns, packed, _pool.Threads * 2);
-                _pool.Run(_packInput, _packInput.Tasks);
-                job.UsePackedInput(packed);
-                _pool.Run(job, job.Tasks);
-            }
+            _pool.Run(job, job.Tasks);
         }
     }
 
     public void LinearGroup(ReadOnlySpan<LinearProduct> products)
     {
         var job = _grouped;
-        job.Set(products);
-        if (job.PackTasks == 0)
+        _packInput.Clear();
+        job.Set(products, _packInput);
+        if (_packInput.Tasks > 0)
         {
-            _pool.Run(job, job.Tasks);
-            return;
+            job.UsePackedInput(PackPlannedInputs());
         }
 
-        fixed (float* packed = AlignedScratch.Get(ref _packedInput, checked((int)job.PackedFloats)))
-        {
-            job.BeginPacking(packed);
-            _pool.Run(job, job.PackTasks);
-            job.BeginProducts();
-            _pool.Run(job, job.Tasks);
-        }
+        _pool.Run(job, job.Tasks);
     }
 
     public void LinearTransposed(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount,
@@ -305,6 +293,20 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     }
 
     public void Dispose() => _pool.Dispose();
+
+    /// <summary>
+    /// Runs the packing pass planned in <see cref="_packInput"/> into the backend's packed-input buffer and returns it.
+    /// The buffer is pinned (it never moves) and only replaced by a later, larger pass, so the pointer stays valid for
+    /// the products that follow.
+    /// </summary>
+    private float* PackPlannedInputs()
+    {
+        var buffer = AlignedScratch.Get(ref _packedInput, checked((int)_packInput.Floats));
+        float* packed = (float*)Unsafe.AsPointer(ref buffer[0]);
+        _packInput.SetTarget(packed);
+        _pool.Run(_packInput, _packInput.Tasks);
+        return packed;
+    }
 
     // Two per thread: equal slices, with a little slack for a thread that starts late.
     private int ElementwiseTasks => _pool.Threads * 2;

@@ -23,8 +23,7 @@ internal sealed unsafe class LinearJob : IParallelJob
     /// Whether the slices would each transpose all of x (the packed kernel, several row slices): then the caller packs x
     /// once with <see cref="PackInputJob"/> and hands it over with <see cref="UsePackedInput"/>.
     /// </summary>
-    public bool SharesPackedInput => _rowSlices > 1 && LinearRows.UsesPacked(_weight, _n)
-        && PackedGemmKernel.PackedInputFloats(_n, _weight.Columns) <= PackedGemmKernel.MaxSharedInputFloats;
+    public bool RepacksInput => _rowSlices > 1 && LinearRows.UsesPacked(_weight, _n);
 
     public int Tasks => _rowSlices * _tokenSlices;
 
