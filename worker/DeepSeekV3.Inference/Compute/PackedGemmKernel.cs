@@ -157,24 +157,29 @@ internal static unsafe class PackedGemmKernel
     {
         public void Pack(int row, int rows, int chunks, float* values, float* tiles)
         {
+            // Chunk by chunk, as PackWeights: the tiles are written front to back.
             int whole = columns / Chunk;
-            for (int i = 0; i < PanelRows; i++)
+            for (int c = 0; c < whole; c++)
             {
-                float* tile = tiles + (i * Chunk);
-                float* source = w + ((row + i) * rowStride);
-                int c = 0;
-                for (; i < rows && c < whole; c++)
+                float* tile = tiles + (c * TileFloats);
+                for (int i = 0; i < rows; i++)
                 {
-                    Vector512.Load(source + (c * Chunk)).Store(tile + (c * TileFloats));
+                    Vector512.Load(w + ((row + i) * rowStride) + (c * Chunk)).Store(tile + (i * Chunk));
                 }
 
-                for (; c < chunks; c++)
+                ZeroRowsFrom(rows, tile);
+            }
+
+            for (int c = whole; c < chunks; c++)
+            {
+                // The last partial chunk, zero-padded past the last column and the panel's rows.
+                float* tile = tiles + (c * TileFloats);
+                int count = columns - (c * Chunk);
+                for (int i = 0; i < PanelRows; i++)
                 {
-                    // The last partial chunk, and every chunk of the rows past the panel: zero-padded.
-                    int count = i < rows ? Math.Max(0, columns - (c * Chunk)) : 0;
                     for (int j = 0; j < Chunk; j++)
                     {
-                        tile[(c * TileFloats) + j] = j < count ? source[(c * Chunk) + j] : 0f;
+                        tile[(i * Chunk) + j] = i < rows && j < count ? w[((row + i) * rowStride) + (c * Chunk) + j] : 0f;
                     }
                 }
             }
