@@ -311,14 +311,6 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     // Two per thread: equal slices, with a little slack for a thread that starts late.
     private int ElementwiseTasks => _pool.Threads * 2;
 
-    private static void CheckLength(ReadOnlySpan<int> span, long needed, string name)
-    {
-        if (span.Length < needed)
-        {
-            throw new ArgumentException($"needs {needed} elements, has {span.Length}", name);
-        }
-    }
-
     /// <summary>
     /// How many tasks to cut <paramref name="count"/> items into: one when the work is too small to share, else a few
     /// per thread so the atomic hand-out balances uneven tasks.
@@ -354,7 +346,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     /// <summary>The thread's scratch row (64-byte aligned, pinned), contents undefined.</summary>
     internal static Span<float> RowScratch(int length) => AlignedScratch.Get(ref t_rowScratch, length);
 
-    private static void CheckLength(ReadOnlySpan<float> span, long needed, string name)
+    private static void CheckLength<T>(ReadOnlySpan<T> span, long needed, string name)
     {
         if (span.Length < needed)
         {
