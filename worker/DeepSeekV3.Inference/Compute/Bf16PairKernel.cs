@@ -77,10 +77,7 @@ internal static unsafe class Bf16PairKernel
         for (int i = 0; i < chunkEnd; i += 32)
         {
             int lane = i >> 1; // 32 bf16 values = 16 uint lanes
-            if (WeightPrefetch.Enabled)
-            {
-                WeightPrefetch.Lines(next + (4L * 4 * lane), 4 * 64); // the next 4-row panel, 256 bytes per step
-            }
+            WeightPrefetch.Lines(next + (4L * 4 * lane), 4 * 64); // the next 4-row panel, 256 bytes per step
 
             var xe = Vector512.Load(x + i);
             var xo = Vector512.Load(x + i + 16);
@@ -121,10 +118,7 @@ internal static unsafe class Bf16PairKernel
         byte* next = weights + (8 * rowBytes);
         for (int i = 0; i < chunkEnd; i += 32, w += 64)
         {
-            if (WeightPrefetch.Enabled)
-            {
-                WeightPrefetch.Lines(next + (8L * (w - weights)), 8 * 64);
-            }
+            WeightPrefetch.Lines(next + (8L * (w - weights)), 8 * 64);
 
             var xe = Vector512.Load(x + i);
             var xo = Vector512.Load(x + i + 16);
@@ -174,10 +168,7 @@ internal static unsafe class Bf16PairKernel
         byte* next = weights + (8 * rowBytes);
         for (int i = 0; i < chunkEnd; i += 32, w += 64)
         {
-            if (WeightPrefetch.Enabled)
-            {
-                WeightPrefetch.Lines(next + (8L * (w - weights)), 8 * 64);
-            }
+            WeightPrefetch.Lines(next + (8L * (w - weights)), 8 * 64);
 
             var ue = Vector512.Load(x0 + i);
             var uo = Vector512.Load(x0 + i + 16);
@@ -229,10 +220,7 @@ internal static unsafe class Bf16PairKernel
         for (int i = 0; i < chunkEnd; i += 32)
         {
             int lane = i >> 1;
-            if (WeightPrefetch.Enabled)
-            {
-                WeightPrefetch.Lines(next + (4L * 4 * lane), 4 * 64); // the next 4-row panel, 256 bytes per step
-            }
+            WeightPrefetch.Lines(next + (4L * 4 * lane), 4 * 64); // the next 4-row panel, 256 bytes per step
 
             var r0 = Vector512.Load(w0 + lane);
             var r1 = Vector512.Load(w1 + lane);

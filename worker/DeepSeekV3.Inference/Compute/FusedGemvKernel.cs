@@ -53,10 +53,7 @@ internal static unsafe class FusedGemvKernel
             for (int i = 0; i < vectorEnd; i += 16)
             {
                 long at = (long)i * TDecoder.BytesPerWeight;
-                if (WeightPrefetch.Enabled)
-                {
-                    WeightPrefetch.Lines(next + (4 * at), 4 * 16 * TDecoder.BytesPerWeight);
-                }
+                WeightPrefetch.Lines(next + (4 * at), 4 * 16 * TDecoder.BytesPerWeight);
 
                 var xv = Vector512.Load(x + i);
                 a0 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w0 + at), xv, a0);
@@ -81,10 +78,7 @@ internal static unsafe class FusedGemvKernel
             for (int i = 0; i < vectorEnd; i += 16)
             {
                 long at = (long)i * TDecoder.BytesPerWeight;
-                if (WeightPrefetch.Enabled)
-                {
-                    WeightPrefetch.Lines(next + (4 * at), 4 * 16 * TDecoder.BytesPerWeight);
-                }
+                WeightPrefetch.Lines(next + (4 * at), 4 * 16 * TDecoder.BytesPerWeight);
 
                 var v0 = TDecoder.Load16(w0 + at);
                 var v1 = TDecoder.Load16(w1 + at);
@@ -145,10 +139,7 @@ internal static unsafe class FusedGemvKernel
         for (int i = 0; i < vectorEnd; i += 16)
         {
             long at = (long)i * TDecoder.BytesPerWeight;
-            if (WeightPrefetch.Enabled)
-            {
-                WeightPrefetch.Lines(next + (8 * at), 8 * 16 * TDecoder.BytesPerWeight);
-            }
+            WeightPrefetch.Lines(next + (8 * at), 8 * 16 * TDecoder.BytesPerWeight);
 
             var xv = Vector512.Load(x + i);
             a0 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w0 + at), xv, a0);
@@ -186,10 +177,7 @@ internal static unsafe class FusedGemvKernel
         for (int i = 0; i < vectorEnd; i += 16)
         {
             long at = (long)i * TDecoder.BytesPerWeight;
-            if (WeightPrefetch.Enabled)
-            {
-                WeightPrefetch.Lines(next + (8 * at), 8 * 16 * TDecoder.BytesPerWeight);
-            }
+            WeightPrefetch.Lines(next + (8 * at), 8 * 16 * TDecoder.BytesPerWeight);
 
             var u = Vector512.Load(x0 + i);
             var v = Vector512.Load(x1 + i);

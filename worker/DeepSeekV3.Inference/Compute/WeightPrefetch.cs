@@ -16,10 +16,16 @@ internal static unsafe class WeightPrefetch
     /// <summary>Off with DSV3_PREFETCH=0, to measure what it brings.</summary>
     public static readonly bool Enabled = Sse.IsSupported && Environment.GetEnvironmentVariable("DSV3_PREFETCH") != "0";
 
-    /// <summary>Requests the cache lines of [start, start + bytes) into L1.</summary>
+    /// <summary>Requests the cache lines of [start, start + bytes) into L1 (nothing when prefetch is off).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Lines(byte* start, int bytes)
     {
+        // A static readonly flag: the optimizing JIT folds this test away.
+        if (!Enabled)
+        {
+            return;
+        }
+
         for (int offset = 0; offset < bytes; offset += 64)
         {
             Sse.Prefetch0(start + offset);
