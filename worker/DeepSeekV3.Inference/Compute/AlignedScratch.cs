@@ -4,10 +4,10 @@ using System.Runtime.InteropServices;
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// Per-thread float scratch that starts on a 64-byte boundary. Managed arrays start 16 bytes past an 8-byte aligned
-/// header, so most 64-byte vector loads from one would straddle two cache lines and cost two loads; the kernels that
-/// stream their packed operands from L1/L2 lose a third of their speed that way. The array is pinned (it never moves),
-/// so the alignment holds for the array's lifetime.
+/// Float scratch (a thread's, or a backend's) that starts on a 64-byte boundary. Managed arrays start 16 bytes past an
+/// 8-byte aligned header, so most 64-byte vector loads from one would straddle two cache lines and cost two loads,
+/// which the kernels streaming their packed operands from L1/L2 feel. The array is pinned (it never moves), so the
+/// alignment, and any pointer taken into it, holds for the array's lifetime.
 /// </summary>
 internal static unsafe class AlignedScratch
 {

@@ -24,8 +24,9 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
     private int _tiles;
     private (int First, int Count, int Run)[] _blocks = new (int, int, int)[64];
     private int _blockCount;
-    private (int First, int Keys, long Offset)[] _runs = new (int, int, long)[4]; // offset of the run's keys in _keyData
-    private float[] _keyData = GC.AllocateUninitializedArray<float>(1, pinned: true); // pinned: tasks hold its address
+    private (int First, int Keys, long Offset)[] _runs = new (int, int, long)[4]; // offset of the run's keys from _keys
+    private float[]? _keyData; // pinned (AlignedScratch): tasks hold its address
+    private float* _keys;      // its 64-byte aligned start
 
     public int Tasks => _blockCount + (_tiles * _heads);
 
@@ -82,19 +83,12 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
 
     private void PrepareRuns(ForwardBatch batch, int layer, int runCount, long keyFloats)
     {
-        if (_keyData.Length < keyFloats)
+        _keys = (float*)Unsafe.AsPointer(ref AlignedScratch.Get(ref _keyData, checked((int)keyFloats))[0]);
+        for (int r = 0; r < runCount; r++)
         {
-            _keyData = GC.AllocateUninitializedArray<float>((int)keyFloats, pinned: true);
-        }
-
-        fixed (float* data = _keyData)
-        {
-            for (int r = 0; r < runCount; r++)
-            {
-                var (first, keys, offset) = _runs[r];
-                PackedLatentAttention.PrepareKeys(batch.Cache, batch.Tables[first], layer, keys, data + offset,
-                    data + offset + ((long)keys * batch.Cache.RowLength));
-            }
+            var (first, keys, offset) = _runs[r];
+            PackedLatentAttention.PrepareKeys(batch.Cache, batch.Tables[first], layer, keys, _keys + offset,
+                _keys + offset + ((long)keys * batch.Cache.RowLength));
         }
     }
 
@@ -120,7 +114,7 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
         {
             var (blockFirst, blockCount, run) = _blocks[_blockCount - 1 - task];
             var (_, keys, offset) = _runs[run];
-            float* keyRows = (float*)Unsafe.AsPointer(ref _keyData[0]) + offset;
+            float* keyRows = _keys + offset;
             PackedLatentAttention.AttendBlock(_qLatent, _qRope, _output, _heads, blockFirst, blockCount, batch.Positions[blockFirst],
                 keyRows, keyRows + ((long)keys * rowLength), keys, rank, ropeDim, _softmaxScale);
             return;
