@@ -226,6 +226,29 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.BF16, 96, 0, 300, 2)]
+    [InlineData(WeightFormat.BF16, 1061, 1, 257, 2)]
+    [InlineData(WeightFormat.BF16, 200, 129, 1, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 200, 0, 300, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 300, 7, 130, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 1061, 129, 3, 2)]
+    public void Linear_OneToken_RowSlices_MatchNaive(WeightFormat format, int columns, int rowStart, int rowCount, int threads)
+    {
+        // Batch 1 reads a slice's two halves side by side: odd row counts leave one row without a partner; slices start
+        // anywhere and cross 128-row scale blocks (FP8: the two rows of a pair then carry different scales); columns
+        // cover the 64-column steps, a lone 32-column step, partial scale blocks and a tail of single columns.
+        using var weight = TestWeight.Create(format, 300, columns, seed: 21);
+        var x = Random(columns, seed: 22);
+        var naive = NaiveKernels.Linear(x, 1, weight.Matrix);
+        var y = new float[rowCount];
+        using var backend = new CpuBackend(threads);
+
+        backend.Linear(x, 1, weight.Matrix, rowStart, rowCount, y);
+
+        Assert.InRange(MaxDifference(y, naive.AsSpan(rowStart, rowCount)), 0, Tolerance);
+    }
+
+    [Theory]
     [MemberData(nameof(Formats))]
     public void LinearTransposed_MatchesNaive(WeightFormat format, int threads)
     {

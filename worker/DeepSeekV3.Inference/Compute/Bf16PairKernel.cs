@@ -102,55 +102,6 @@ internal static unsafe class Bf16PairKernel
     }
 
     /// <summary>
-    /// One token through 8 rows at once: 8 weight streams in flight instead of 4, for the memory-level parallelism one
-    /// core needs to pull the weights at the rate it can multiply them. y[0..8) = W[r] · x; whole 32-column chunks only
-    /// (the caller adds the tail).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void EightRowsOneToken(byte* weights, int columns, float* x, float* y)
-    {
-        long rowBytes = 2L * columns;
-        byte* w = weights;
-        var high = Vector512.Create(0xFFFF0000u);
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
-        int chunkEnd = columns & ~31;
-        byte* next = weights + (8 * rowBytes);
-        for (int i = 0; i < chunkEnd; i += 32, w += 64)
-        {
-            WeightPrefetch.Lines(next + (8L * (w - weights)), 8 * 64);
-
-            var xe = Vector512.Load(x + i);
-            var xo = Vector512.Load(x + i + 16);
-            var v = Vector512.Load((uint*)w);
-            a0 = Avx512F.FusedMultiplyAdd((v << 16).AsSingle(), xe, a0); b0 = Avx512F.FusedMultiplyAdd((v & high).AsSingle(), xo, b0);
-            v = Vector512.Load((uint*)(w + (1 * rowBytes)));
-            a1 = Avx512F.FusedMultiplyAdd((v << 16).AsSingle(), xe, a1); b1 = Avx512F.FusedMultiplyAdd((v & high).AsSingle(), xo, b1);
-            v = Vector512.Load((uint*)(w + (2 * rowBytes)));
-            a2 = Avx512F.FusedMultiplyAdd((v << 16).AsSingle(), xe, a2); b2 = Avx512F.FusedMultiplyAdd((v & high).AsSingle(), xo, b2);
-            v = Vector512.Load((uint*)(w + (3 * rowBytes)));
-            a3 = Avx512F.FusedMultiplyAdd((v << 16).AsSingle(), xe, a3); b3 = Avx512F.FusedMultiplyAdd((v & high).AsSingle(), xo, b3);
-            v = Vector512.Load((uint*)(w + (4 * rowBytes)));
-            a4 = Avx512F.FusedMultiplyAdd((v << 16).AsSingle(), xe, a4); b4 = Avx512F.FusedMultiplyAdd((v & high).AsSingle(), xo, b4);
-            v = Vector512.Load((uint*)(w + (5 * rowBytes)));
-            a5 = Avx512F.FusedMultiplyAdd((v << 16).AsSingle(), xe, a5); b5 = Avx512F.FusedMultiplyAdd((v & high).AsSingle(), xo, b5);
-            v = Vector512.Load((uint*)(w + (6 * rowBytes)));
-            a6 = Avx512F.FusedMultiplyAdd((v << 16).AsSingle(), xe, a6); b6 = Avx512F.FusedMultiplyAdd((v & high).AsSingle(), xo, b6);
-            v = Vector512.Load((uint*)(w + (7 * rowBytes)));
-            a7 = Avx512F.FusedMultiplyAdd((v << 16).AsSingle(), xe, a7); b7 = Avx512F.FusedMultiplyAdd((v & high).AsSingle(), xo, b7);
-        }
-
-        y[0] = Vector512.Sum(a0 + b0);
-        y[1] = Vector512.Sum(a1 + b1);
-        y[2] = Vector512.Sum(a2 + b2);
-        y[3] = Vector512.Sum(a3 + b3);
-        y[4] = Vector512.Sum(a4 + b4);
-        y[5] = Vector512.Sum(a5 + b5);
-        y[6] = Vector512.Sum(a6 + b6);
-        y[7] = Vector512.Sum(a7 + b7);
-    }
-
-    /// <summary>
     /// Two tokens through 8 rows at once (an expert's usual share of a decode batch): 8 weight streams, 16 accumulators
     /// (even and odd columns of a row add into the same one). y[t, r] for r &lt; 8, t &lt; 2; whole 32-column chunks
     /// only (the caller adds the tail).

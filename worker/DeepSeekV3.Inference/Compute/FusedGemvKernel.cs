@@ -48,7 +48,7 @@ internal static unsafe class FusedGemvKernel
         int vectorEnd = columns & ~15;
         if (n == 1)
         {
-            // One token (a panel left over by RowsOneToken's 8-row blocks): accumulators stay in registers.
+            // One token (the last of 5, 9 or 13; batch 1 runs through TwoStreamGemv): accumulators stay in registers.
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int i = 0; i < vectorEnd; i += 16)
             {
@@ -120,41 +120,6 @@ internal static unsafe class FusedGemvKernel
         }
 
         AddTail<TDecoder>(weights, columns, 4, x, n, y, yStride, rowOffset);
-    }
-
-    /// <summary>
-    /// One token through 8 rows (two panels) at once: 8 weight streams in flight instead of 4, for the memory-level
-    /// parallelism one core needs to pull the weights at the rate it can decode them.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void EightRowsOneToken<TDecoder>(byte* weights, int columns, float* x, float* y)
-        where TDecoder : IWeightDecoder
-    {
-        long rowBytes = (long)columns * TDecoder.BytesPerWeight;
-        byte* w0 = weights, w1 = weights + rowBytes, w2 = weights + (2 * rowBytes), w3 = weights + (3 * rowBytes);
-        byte* w4 = weights + (4 * rowBytes), w5 = weights + (5 * rowBytes), w6 = weights + (6 * rowBytes), w7 = weights + (7 * rowBytes);
-        int vectorEnd = columns & ~15;
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        byte* next = weights + (8 * rowBytes);
-        for (int i = 0; i < vectorEnd; i += 16)
-        {
-            long at = (long)i * TDecoder.BytesPerWeight;
-            WeightPrefetch.Lines(next + (8 * at), 8 * 16 * TDecoder.BytesPerWeight);
-
-            var xv = Vector512.Load(x + i);
-            a0 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w0 + at), xv, a0);
-            a1 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w1 + at), xv, a1);
-            a2 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w2 + at), xv, a2);
-            a3 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w3 + at), xv, a3);
-            a4 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w4 + at), xv, a4);
-            a5 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w5 + at), xv, a5);
-            a6 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w6 + at), xv, a6);
-            a7 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w7 + at), xv, a7);
-        }
-
-        Store<TDecoder>(y, a0, a1, a2, a3);
-        Store<TDecoder>(y + 4, a4, a5, a6, a7);
-        AddTail<TDecoder>(weights, columns, 8, x, 1, y, 0, 0);
     }
 
     /// <summary>

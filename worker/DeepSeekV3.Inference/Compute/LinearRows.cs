@@ -71,6 +71,12 @@ internal static unsafe class LinearRows
     private static void ComputeFused(in WeightMatrix weight, float* x, int n, float* y, int yStride, int rowStart, int first, int end)
     {
         int columns = weight.Columns;
+        if (n == 1)
+        {
+            ComputeOneToken(weight, x, y, rowStart, first, end);
+            return;
+        }
+
         int fullEnd = first + ((end - first) / LinearKernel.PanelRows * LinearKernel.PanelRows);
         fixed (float* xPrepared = CpuBackend.RowScratch(n * columns))
         {
@@ -86,15 +92,6 @@ internal static unsafe class LinearRows
                         Bf16PairKernel.EightRowsTwoTokens(rows, columns, xPrepared, y + r, yStride);
                         Bf16PairKernel.Tail(rows, columns, xPrepared, 2, y, yStride, r);
                         Bf16PairKernel.Tail(rows + (8L * columns), columns, xPrepared, 2, y, yStride, r + 4);
-                        r += LinearKernel.PanelRows; // two panels
-                        continue;
-                    }
-
-                    if (n == 1 && r + 8 <= fullEnd)
-                    {
-                        Bf16PairKernel.EightRowsOneToken(rows, columns, xPrepared, y + r);
-                        Bf16PairKernel.Tail(rows, columns, xPrepared, 1, y, yStride, r);
-                        Bf16PairKernel.Tail(rows + (8L * columns), columns, xPrepared, 1, y, yStride, r + 4);
                         r += LinearKernel.PanelRows; // two panels
                         continue;
                     }
@@ -124,13 +121,6 @@ internal static unsafe class LinearRows
                         continue;
                     }
 
-                    if (n == 1 && row % 8 == 0 && r + 8 <= fullEnd)
-                    {
-                        FusedGemvKernel.EightRowsOneToken<Fp8Decoder>(weight.Data + ((long)row * columns), columns, xPrepared, y + r);
-                        r += LinearKernel.PanelRows; // two panels
-                        continue;
-                    }
-
                     FusedGemvKernel.Panel<Fp8Decoder>(weight.Data + ((long)row * columns), columns, xPrepared, n, y, yStride, r);
                 }
             }
@@ -139,6 +129,26 @@ internal static unsafe class LinearRows
         if (fullEnd < end)
         {
             ComputeTiled(weight, x, n, y, yStride, rowStart, fullEnd, end);
+        }
+    }
+
+    /// <summary>Batch-1 decode: the slice's rows as two sequential streams (<see cref="TwoStreamGemv"/>).</summary>
+    private static void ComputeOneToken(in WeightMatrix weight, float* x, float* y, int rowStart, int first, int end)
+    {
+        int columns = weight.Columns;
+        fixed (float* xPrepared = CpuBackend.RowScratch(columns))
+        {
+            if (weight.Format == WeightFormat.BF16)
+            {
+                Bf16PairKernel.Deinterleave(x, 1, columns, xPrepared);
+                TwoStreamGemv.Bf16(weight.Data + ((long)(rowStart + first) * columns * 2), end - first, columns, xPrepared, y + first);
+            }
+            else
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(new ReadOnlySpan<float>(x, columns), Fp8Decoder.InputScale,
+                    new Span<float>(xPrepared, columns));
+                TwoStreamGemv.Fp8(weight, rowStart + first, end - first, xPrepared, y + first);
+            }
         }
     }
 

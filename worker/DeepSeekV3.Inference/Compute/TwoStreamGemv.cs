@@ -1,0 +1,159 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace DeepSeekV3.Inference.Compute;
+
+/// <summary>
+/// One token through a slice of weight rows (batch-1 decode), with the slice read as two sequential streams: its
+/// first and second halves, one row of each at a time, every row front to back. Batch-1 decode is bound by how fast
+/// a core pulls weights from memory, and the hardware prefetcher serves a few long sequential streams best. On the
+/// development machine (2-core AMD EPYC VM, both cores reading 384 KB tasks of 2 KB rows, median of 7) walking 8
+/// adjacent rows column by column (8 streams of 2 KB each, as the 4- and 8-row panel kernels do) drew 45-47 GB/s, one
+/// sequential stream per core 58-61, two per core 64-65; three or four per core fell back to 46-50, and software
+/// prefetch on top of two sequential streams lowered it to 56. Two independent rows per step also give the core two
+/// dependency chains, and x (L1-resident) is read once for both.
+/// Needs AVX-512; <see cref="LinearRows"/> chooses it.
+/// </summary>
+internal static unsafe class TwoStreamGemv
+{
+    /// <summary>
+    /// y[r] = W[r] · x for the <paramref name="rows"/> BF16 rows starting at <paramref name="weights"/>; x in the pair
+    /// layout of <see cref="Bf16PairKernel.Deinterleave"/>.
+    /// </summary>
+    public static void Bf16(byte* weights, int rows, int columns, float* xPaired, float* y)
+    {
+        long rowBytes = 2L * columns;
+        int half = (rows + 1) / 2;
+        for (int r = 0; r < half; r++)
+        {
+            // An odd row count leaves the first half's last row without a partner: it runs as its own pair (the
+            // second read of it hits L1).
+            int partner = half + r < rows ? half + r : r;
+            Bf16Pair(weights + (r * rowBytes), weights + (partner * rowBytes), columns, xPaired, y + r, y + partner);
+        }
+    }
+
+    /// <summary>
+    /// y[r] = decode(W[firstRow + r]) · x for <paramref name="rows"/> FP8 rows, each 128-column block's partial sum
+    /// multiplied by its block scale as it completes (so no scaled copy of x per row block); x already multiplied by
+    /// <see cref="Fp8Decoder.InputScale"/>.
+    /// </summary>
+    public static void Fp8(in WeightMatrix weight, int firstRow, int rows, float* xScaled, float* y)
+    {
+        int columns = weight.Columns;
+        int half = (rows + 1) / 2;
+        for (int r = 0; r < half; r++)
+        {
+            int partner = half + r < rows ? half + r : r;
+            int rowA = firstRow + r, rowB = firstRow + partner;
+            Fp8Pair(weight.Data + ((long)rowA * columns), weight.Data + ((long)rowB * columns),
+                weight.BlockScales + ((long)(rowA / weight.BlockRows) * weight.ScaleColumns),
+                weight.BlockScales + ((long)(rowB / weight.BlockRows) * weight.ScaleColumns),
+                columns, weight.BlockColumns, xScaled, y + r, y + partner);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Bf16Pair(byte* rowA, byte* rowB, int columns, float* x, float* yA, float* yB)
+    {
+        // 32 stored values are 16 uint lanes: shifted left they are the even columns, masked the odd ones (see
+        // Bf16PairKernel). Four accumulators per row keep the FMA chains short.
+        uint* wa = (uint*)rowA, wb = (uint*)rowB;
+        var high = Vector512.Create(0xFFFF0000u);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        int chunkEnd = columns & ~31;
+        int i = 0;
+        for (; i + 64 <= chunkEnd; i += 64)
+        {
+            int lane = i >> 1;
+            var xe = Vector512.Load(x + i);
+            var xo = Vector512.Load(x + i + 16);
+            var va = Vector512.Load(wa + lane);
+            var vb = Vector512.Load(wb + lane);
+            a0 = Avx512F.FusedMultiplyAdd((va << 16).AsSingle(), xe, a0);
+            a1 = Avx512F.FusedMultiplyAdd((va & high).AsSingle(), xo, a1);
+            b0 = Avx512F.FusedMultiplyAdd((vb << 16).AsSingle(), xe, b0);
+            b1 = Avx512F.FusedMultiplyAdd((vb & high).AsSingle(), xo, b1);
+            xe = Vector512.Load(x + i + 32);
+            xo = Vector512.Load(x + i + 48);
+            va = Vector512.Load(wa + lane + 16);
+            vb = Vector512.Load(wb + lane + 16);
+            a2 = Avx512F.FusedMultiplyAdd((va << 16).AsSingle(), xe, a2);
+            a3 = Avx512F.FusedMultiplyAdd((va & high).AsSingle(), xo, a3);
+            b2 = Avx512F.FusedMultiplyAdd((vb << 16).AsSingle(), xe, b2);
+            b3 = Avx512F.FusedMultiplyAdd((vb & high).AsSingle(), xo, b3);
+        }
+
+        if (i < chunkEnd)
+        {
+            int lane = i >> 1;
+            var xe = Vector512.Load(x + i);
+            var xo = Vector512.Load(x + i + 16);
+            var va = Vector512.Load(wa + lane);
+            var vb = Vector512.Load(wb + lane);
+            a0 = Avx512F.FusedMultiplyAdd((va << 16).AsSingle(), xe, a0);
+            a1 = Avx512F.FusedMultiplyAdd((va & high).AsSingle(), xo, a1);
+            b0 = Avx512F.FusedMultiplyAdd((vb << 16).AsSingle(), xe, b0);
+            b1 = Avx512F.FusedMultiplyAdd((vb & high).AsSingle(), xo, b1);
+        }
+
+        // Columns past the last whole 32 are stored in order, in x too (Deinterleave copies them as they are).
+        float tailA = 0, tailB = 0;
+        for (int j = chunkEnd; j < columns; j++)
+        {
+            tailA += BFloat16.ToSingle(((ushort*)rowA)[j]) * x[j];
+            tailB += BFloat16.ToSingle(((ushort*)rowB)[j]) * x[j];
+        }
+
+        *yA = Vector512.Sum((a0 + a1) + (a2 + a3)) + tailA;
+        *yB = Vector512.Sum((b0 + b1) + (b2 + b3)) + tailB;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Fp8Pair(byte* rowA, byte* rowB, float* scalesA, float* scalesB, int columns, int blockColumns, float* x,
+        float* yA, float* yB)
+    {
+        Vector512<float> totalA = default, totalB = default;
+        float tailA = 0, tailB = 0;
+        for (int start = 0, block = 0; start < columns; start += blockColumns, block++)
+        {
+            int end = Math.Min(columns, start + blockColumns);
+            int vectorEnd = start + ((end - start) & ~15);
+            Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
+            int i = start;
+            for (; i + 32 <= vectorEnd; i += 32)
+            {
+                var x0 = Vector512.Load(x + i);
+                var x1 = Vector512.Load(x + i + 16);
+                a0 = Avx512F.FusedMultiplyAdd(Fp8Decoder.Load16(rowA + i), x0, a0);
+                a1 = Avx512F.FusedMultiplyAdd(Fp8Decoder.Load16(rowA + i + 16), x1, a1);
+                b0 = Avx512F.FusedMultiplyAdd(Fp8Decoder.Load16(rowB + i), x0, b0);
+                b1 = Avx512F.FusedMultiplyAdd(Fp8Decoder.Load16(rowB + i + 16), x1, b1);
+            }
+
+            if (i < vectorEnd)
+            {
+                var x0 = Vector512.Load(x + i);
+                a0 = Avx512F.FusedMultiplyAdd(Fp8Decoder.Load16(rowA + i), x0, a0);
+                b0 = Avx512F.FusedMultiplyAdd(Fp8Decoder.Load16(rowB + i), x0, b0);
+            }
+
+            float partialA = 0, partialB = 0;
+            for (int j = vectorEnd; j < end; j++)
+            {
+                partialA += Fp8Decoder.Load1(rowA + j) * x[j];
+                partialB += Fp8Decoder.Load1(rowB + j) * x[j];
+            }
+
+            totalA = Avx512F.FusedMultiplyAdd(a0 + a1, Vector512.Create(scalesA[block]), totalA);
+            totalB = Avx512F.FusedMultiplyAdd(b0 + b1, Vector512.Create(scalesB[block]), totalB);
+            tailA += partialA * scalesA[block];
+            tailB += partialB * scalesB[block];
+        }
+
+        *yA = (Vector512.Sum(totalA) + tailA) * Fp8Decoder.OutputScale;
+        *yB = (Vector512.Sum(totalB) + tailB) * Fp8Decoder.OutputScale;
+    }
+}
