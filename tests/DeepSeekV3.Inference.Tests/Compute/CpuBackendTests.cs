@@ -267,38 +267,41 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
-    [InlineData(WeightFormat.BF16, 1, 1)]
-    [InlineData(WeightFormat.BF16, 3, 2)]
-    [InlineData(WeightFormat.F8E4M3Blocked, 1, 1)]
-    [InlineData(WeightFormat.F8E4M3Blocked, 4, 2)]
-    public void LinearTransposed_HeadSliceOfWholeVectors_MatchesNaive(WeightFormat format, int tokens, int threads)
+    [InlineData(WeightFormat.BF16, 1, 1, 320)]
+    [InlineData(WeightFormat.BF16, 3, 2, 320)]
+    [InlineData(WeightFormat.BF16, 5, 2, 336)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 1, 1, 320)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 4, 2, 320)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 6, 1, 336)]
+    public void LinearTransposed_HeadSliceOfWholeVectors_MatchesNaive(WeightFormat format, int tokens, int threads, int columns)
     {
-        // 320 columns (whole 16-lane vectors, a partial FP8 block) take the fused kernel that decodes in registers;
+        // Whole 16-lane vectors (320: 64-column tiles only, the last in a partial FP8 block; 336: a 16-column tile after
+        // them) take the fused kernel that decodes in registers, 4 tokens at a time (5, 6: a partial second group);
         // rows 100..163 of 300 (an attention head's slice, crossing an FP8 block boundary at row 128).
-        using var weight = TestWeight.Create(format, 300, 320, seed: 31);
+        using var weight = TestWeight.Create(format, 300, columns, seed: 31);
         var x = Random(tokens * 64, seed: 32);
-        var slice = new float[64 * 320];
+        var slice = new float[64 * columns];
         for (int r = 0; r < 64; r++)
         {
-            weight.Matrix.DequantizeRow(100 + r, slice.AsSpan(r * 320, 320));
+            weight.Matrix.DequantizeRow(100 + r, slice.AsSpan(r * columns, columns));
         }
 
         using var backend = new CpuBackend(threads);
-        var y = new float[tokens * 320];
+        var y = new float[tokens * columns];
 
         backend.LinearTransposed(x, tokens, weight.Matrix, 100, 64, y);
 
         for (int t = 0; t < tokens; t++)
         {
-            for (int c = 0; c < 320; c++)
+            for (int c = 0; c < columns; c++)
             {
                 double expected = 0;
                 for (int r = 0; r < 64; r++)
                 {
-                    expected += (double)x[(t * 64) + r] * slice[(r * 320) + c];
+                    expected += (double)x[(t * 64) + r] * slice[(r * columns) + c];
                 }
 
-                Assert.InRange(Math.Abs(y[(t * 320) + c] - expected), 0, Tolerance);
+                Assert.InRange(Math.Abs(y[(t * columns) + c] - expected), 0, Tolerance);
             }
         }
     }

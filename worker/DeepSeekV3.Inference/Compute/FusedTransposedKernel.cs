@@ -6,13 +6,17 @@ namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
 /// Decode-sized <c>y = x · W[rowStart .. rowStart + rowCount)</c> (the absorbed attention's q · W_UK, one head's rows of
-/// kv_b_proj) straight from the stored weights: each 16 codes of a row are decoded once in registers (the decode
-/// kernels' conversions) and multiplied into every token's output row, which stays in L1. FP8's block scale and the
-/// decoder's 2^-120 offset ride on each token's x value (x · scale · 2^64) and the finished rows (· 2^56), as in
-/// <see cref="FusedGemvKernel"/>. Needs AVX-512 and whole 16-column vectors (and FP8 blocks) per row.
+/// kv_b_proj) straight from the stored weights: a tile of 64 output columns × 4 tokens stays in 16 registers while the
+/// head's rows stream past, each 16 codes decoded once in registers (the decode kernels' conversions) and multiplied
+/// into the 4 tokens. Sums never leave the registers before they are done: updating y in memory row after row made
+/// every row's load wait on the previous row's store of the same 64 bytes (4-5x slower, 2026-12-06).
+/// FP8's block scale and the decoder's 2^-120 offset ride on each token's x value (x · scale · 2^64) and the finished
+/// sums (· 2^56), as in <see cref="FusedGemvKernel"/>. Needs AVX-512 and whole 16-column vectors (and FP8 blocks).
 /// </summary>
 internal static unsafe class FusedTransposedKernel
 {
+    private const int Tokens = 4;
+
     public static bool Supports(in WeightMatrix weight) =>
         Avx512F.IsSupported && weight.Columns % 16 == 0
         && (weight.Format == WeightFormat.BF16 || (weight.Format == WeightFormat.F8E4M3Blocked && weight.BlockColumns % 16 == 0));
@@ -23,50 +27,181 @@ internal static unsafe class FusedTransposedKernel
     {
         int columns = weight.Columns;
         bool fp8 = weight.Format == WeightFormat.F8E4M3Blocked;
-        int scaleColumns = fp8 ? weight.ScaleColumns : 1, blockColumns = fp8 ? weight.BlockColumns : columns;
-        new Span<float>(y + ((long)first * columns), (end - first) * columns).Clear();
-        Span<float> coefficients = stackalloc float[(end - first) * scaleColumns]; // [token, column block]
+        int blockColumns = fp8 ? weight.BlockColumns : columns;
+        // A 64-column tile must not straddle two FP8 column blocks (its tokens' x carry one block's scale).
+        int tileColumns = blockColumns % 64 == 0 ? 64 : 16;
+        // [row, token of the group]: x · scale · 2^64, in the thread's pinned scratch (nothing else of this call uses it).
+        fixed (float* coefficients = CpuBackend.RowScratch(rowCount * Tokens))
+        {
+            ComputeTiles(weight, fp8, blockColumns, tileColumns, rowStart, rowCount, x, first, end, y, coefficients);
+        }
+    }
+
+    private static void ComputeTiles(in WeightMatrix weight, bool fp8, int blockColumns, int tileColumns, int rowStart, int rowCount,
+        float* x, int first, int end, float* y, float* coefficients)
+    {
+        int columns = weight.Columns;
+        for (int group = first; group < end; group += Tokens)
+        {
+            int tokens = Math.Min(Tokens, end - group);
+            int preparedBlock = -1;
+            for (int c = 0; c < columns; c += tileColumns)
+            {
+                int block = c / blockColumns;
+                if (block != preparedBlock)
+                {
+                    PrepareCoefficients(weight, fp8, rowStart, rowCount, block, x + ((long)group * rowCount), tokens, coefficients);
+                    preparedBlock = block;
+                }
+
+                float* target = y + ((long)group * columns) + c;
+                if (c + 64 <= columns && tileColumns == 64)
+                {
+                    Tile64(weight, fp8, rowStart, rowCount, c, coefficients, tokens, target, columns);
+                }
+                else
+                {
+                    for (int v = c; v < Math.Min(columns, c + tileColumns); v += 16)
+                    {
+                        Tile16(weight, fp8, rowStart, rowCount, v, coefficients, tokens, y + ((long)group * columns) + v, columns);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>coefficients[r, t] = x[t, r] (BF16) or x[t, r] · scale(row block of r, column block) · 2^64 (FP8); 0 for missing tokens.</summary>
+    private static void PrepareCoefficients(in WeightMatrix weight, bool fp8, int rowStart, int rowCount, int block, float* x, int tokens,
+        float* coefficients)
+    {
+        int rowBlock = fp8 ? rowStart / weight.BlockRows : 0;
+        int nextBlockRow = fp8 ? (rowBlock + 1) * weight.BlockRows : int.MaxValue;
         for (int r = 0; r < rowCount; r++)
         {
-            int row = rowStart + r;
-            float* scales = fp8 ? weight.BlockScales + ((long)(row / weight.BlockRows) * scaleColumns) : null;
-            for (int t = first; t < end; t++)
+            if (rowStart + r == nextBlockRow)
             {
-                float value = x[((long)t * rowCount) + r];
-                for (int b = 0; b < scaleColumns; b++)
-                {
-                    coefficients[((t - first) * scaleColumns) + b] = fp8 ? value * scales[b] * Fp8Decoder.InputScale : value;
-                }
+                // Counted, not divided: one division per row costs more than the row's multiply-adds at one token.
+                rowBlock++;
+                nextBlockRow += weight.BlockRows;
             }
 
-            for (int c = 0, block = 0, blockEnd = blockColumns; c < columns; c += 16)
+            float scale = fp8 ? weight.BlockScales[((long)rowBlock * weight.ScaleColumns) + block] * Fp8Decoder.InputScale : 1f;
+            for (int t = 0; t < Tokens; t++)
             {
-                var w = fp8
-                    ? Fp8Decoder.Load16(weight.Data + ((long)row * columns) + c)
-                    : Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)weight.Data + ((long)row * columns) + c)), 16).AsSingle();
-                if (c == blockEnd)
-                {
-                    // The next column block (counted, not divided: this loop runs once per 16 weights).
-                    block++;
-                    blockEnd += blockColumns;
-                }
-
-                for (int t = first; t < end; t++)
-                {
-                    float* target = y + ((long)t * columns) + c;
-                    Avx512F.FusedMultiplyAdd(w, Vector512.Create(coefficients[((t - first) * scaleColumns) + block]), Vector512.Load(target))
-                        .Store(target);
-                }
+                coefficients[(r * Tokens) + t] = t < tokens ? x[((long)t * rowCount) + r] * scale : 0f;
             }
         }
+    }
 
-        if (fp8)
+    /// <summary>y[t, c .. c + 64) for the group's tokens: 4 decoded vectors × 4 tokens of accumulators per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile64(in WeightMatrix weight, bool fp8, int rowStart, int rowCount, int c, float* coefficients, int tokens,
+        float* y, int yStride)
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        for (int r = 0; r < rowCount; r++)
         {
-            var unscale = Vector512.Create(Fp8Decoder.OutputScale);
-            for (long i = (long)first * columns; i < (long)end * columns; i += 16)
+            long at = ((long)(rowStart + r) * weight.Columns) + c;
+            Vector512<float> w0, w1, w2, w3;
+            if (fp8)
             {
-                (Vector512.Load(y + i) * unscale).Store(y + i);
+                byte* codes = weight.Data + at;
+                w0 = Fp8Decoder.Load16(codes);
+                w1 = Fp8Decoder.Load16(codes + 16);
+                w2 = Fp8Decoder.Load16(codes + 32);
+                w3 = Fp8Decoder.Load16(codes + 48);
             }
+            else
+            {
+                ushort* values = (ushort*)weight.Data + at;
+                w0 = Bf16(values);
+                w1 = Bf16(values + 16);
+                w2 = Bf16(values + 32);
+                w3 = Bf16(values + 48);
+            }
+
+            float* k = coefficients + (r * Tokens);
+            var k0 = Vector512.Create(k[0]);
+            a00 = Avx512F.FusedMultiplyAdd(w0, k0, a00); a01 = Avx512F.FusedMultiplyAdd(w1, k0, a01);
+            a02 = Avx512F.FusedMultiplyAdd(w2, k0, a02); a03 = Avx512F.FusedMultiplyAdd(w3, k0, a03);
+            var k1 = Vector512.Create(k[1]);
+            a10 = Avx512F.FusedMultiplyAdd(w0, k1, a10); a11 = Avx512F.FusedMultiplyAdd(w1, k1, a11);
+            a12 = Avx512F.FusedMultiplyAdd(w2, k1, a12); a13 = Avx512F.FusedMultiplyAdd(w3, k1, a13);
+            var k2 = Vector512.Create(k[2]);
+            a20 = Avx512F.FusedMultiplyAdd(w0, k2, a20); a21 = Avx512F.FusedMultiplyAdd(w1, k2, a21);
+            a22 = Avx512F.FusedMultiplyAdd(w2, k2, a22); a23 = Avx512F.FusedMultiplyAdd(w3, k2, a23);
+            var k3 = Vector512.Create(k[3]);
+            a30 = Avx512F.FusedMultiplyAdd(w0, k3, a30); a31 = Avx512F.FusedMultiplyAdd(w1, k3, a31);
+            a32 = Avx512F.FusedMultiplyAdd(w2, k3, a32); a33 = Avx512F.FusedMultiplyAdd(w3, k3, a33);
         }
+
+        var unscale = Vector512.Create(fp8 ? Fp8Decoder.OutputScale : 1f);
+        Store4(y, a00, a01, a02, a03, unscale);
+        if (tokens > 1)
+        {
+            Store4(y + yStride, a10, a11, a12, a13, unscale);
+        }
+
+        if (tokens > 2)
+        {
+            Store4(y + (2L * yStride), a20, a21, a22, a23, unscale);
+        }
+
+        if (tokens > 3)
+        {
+            Store4(y + (3L * yStride), a30, a31, a32, a33, unscale);
+        }
+    }
+
+    /// <summary>y[t, c .. c + 16) for the group's tokens (columns or FP8 blocks not in whole 64s).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile16(in WeightMatrix weight, bool fp8, int rowStart, int rowCount, int c, float* coefficients, int tokens,
+        float* y, int yStride)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int r = 0; r < rowCount; r++)
+        {
+            long at = ((long)(rowStart + r) * weight.Columns) + c;
+            var w = fp8 ? Fp8Decoder.Load16(weight.Data + at) : Bf16((ushort*)weight.Data + at);
+            float* k = coefficients + (r * Tokens);
+            a0 = Avx512F.FusedMultiplyAdd(w, Vector512.Create(k[0]), a0);
+            a1 = Avx512F.FusedMultiplyAdd(w, Vector512.Create(k[1]), a1);
+            a2 = Avx512F.FusedMultiplyAdd(w, Vector512.Create(k[2]), a2);
+            a3 = Avx512F.FusedMultiplyAdd(w, Vector512.Create(k[3]), a3);
+        }
+
+        var unscale = Vector512.Create(fp8 ? Fp8Decoder.OutputScale : 1f);
+        (a0 * unscale).Store(y);
+        if (tokens > 1)
+        {
+            (a1 * unscale).Store(y + yStride);
+        }
+
+        if (tokens > 2)
+        {
+            (a2 * unscale).Store(y + (2L * yStride));
+        }
+
+        if (tokens > 3)
+        {
+            (a3 * unscale).Store(y + (3L * yStride));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Bf16(ushort* values) =>
+        Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(values)), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4(float* y, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+        Vector512<float> unscale)
+    {
+        (a0 * unscale).Store(y);
+        (a1 * unscale).Store(y + 16);
+        (a2 * unscale).Store(y + 32);
+        (a3 * unscale).Store(y + 48);
     }
 }
