@@ -471,22 +471,25 @@ public sealed unsafe class CpuBackendTests
         Assert.InRange(MaxDifference(output, expected), 0, 1e-6f);
     }
 
-    public static TheoryData<int[], int[], int> AttentionBatches => new()
+    public static TheoryData<int[], int[], int, int> AttentionBatches => new()
     {
-        // (tokens, start position) per sequence, threads: a 40-token prefill from 0 (blocks of 8), a 37-token chunk
+        // (tokens, start position) per sequence, threads, heads: a 40-token prefill from 0 (blocks of 8), a 37-token chunk
         // after 20 cached positions next to a 3-token continuation and a decode token (blocks and tiles in one step),
-        // and a 31-token run (tiles only, just under the block path).
-        { [40], [0], 2 },
-        { [37, 3, 1], [20, 5, 9], 2 },
-        { [37, 3, 1], [20, 5, 9], 1 },
-        { [31], [0], 2 },
+        // a 31-token run (tiles only, just under the block path); 6 and 9 heads make tile tasks of several head groups
+        // (4 heads each, the last partial), the last as a decode batch of single tokens.
+        { [40], [0], 2, 3 },
+        { [37, 3, 1], [20, 5, 9], 2, 3 },
+        { [37, 3, 1], [20, 5, 9], 1, 3 },
+        { [31], [0], 2, 3 },
+        { [37, 3, 1], [20, 5, 9], 2, 6 },
+        { [1, 1, 1], [33, 7, 0], 2, 9 },
     };
 
     [Theory]
     [MemberData(nameof(AttentionBatches))]
-    public void LatentAttention_MatchesDefinition(int[] tokens, int[] starts, int threads)
+    public void LatentAttention_MatchesDefinition(int[] tokens, int[] starts, int threads, int heads)
     {
-        const int Heads = 3, Rank = 64, RopeDim = 16, Layer = 1;
+        const int Rank = 64, RopeDim = 16, Layer = 1;
         const float Scale = 0.125f;
         var cache = new KvCache(2, Rank, RopeDim, 16, 32);
         var allocator = new KvBlockAllocator(cache);
@@ -505,20 +508,20 @@ public sealed unsafe class CpuBackendTests
         }
 
         int n = batch.Count;
-        var qLatent = Random(n * Heads * Rank, seed: 7);
-        var qRope = Random(n * Heads * RopeDim, seed: 8);
-        var output = new float[n * Heads * Rank];
+        var qLatent = Random(n * heads * Rank, seed: 7);
+        var qRope = Random(n * heads * RopeDim, seed: 8);
+        var output = new float[n * heads * Rank];
         using var backend = new CpuBackend(threads);
 
-        backend.LatentAttention(qLatent, qRope, Heads, batch, Layer, Scale, output);
+        backend.LatentAttention(qLatent, qRope, heads, batch, Layer, Scale, output);
 
         // Definition: softmax over positions 0..pos of (q_latent·latent_p + q_rope·rope_p)·scale, then Σ p·latent_p.
-        var expected = new double[n * Heads * Rank];
+        var expected = new double[n * heads * Rank];
         for (int t = 0; t < n; t++)
         {
-            for (int h = 0; h < Heads; h++)
+            for (int h = 0; h < heads; h++)
             {
-                int item = (t * Heads) + h, keys = batch.Positions[t] + 1;
+                int item = (t * heads) + h, keys = batch.Positions[t] + 1;
                 var scores = new double[keys];
                 for (int p = 0; p < keys; p++)
                 {

@@ -6,8 +6,9 @@ namespace DeepSeekV3.Inference.Compute;
 /// MLA latent attention of a step. Runs of consecutive tokens of one sequence long enough to be a prefill chunk are cut
 /// into blocks of 8 tokens, one task each for all heads (<see cref="PackedLatentAttention"/>; the run's keys are
 /// gathered once in <see cref="Set"/>; the blocks nearest the end of the run, which see the most keys, are handed out
-/// first); every other token goes in tiles of up to 4 consecutive tokens, one task per (tile, head): the query tile
-/// is gathered as cache-row-shaped vectors [q_latent | q_rope] and handed to <see cref="LatentAttentionKernel"/>.
+/// first); every other token goes in tiles of up to 4 consecutive tokens, one task per (tile, group of up to 4 heads):
+/// the tile's queries are gathered as cache-row-shaped vectors [q_latent | q_rope] and handed to
+/// <see cref="LatentAttentionKernel"/>.
 /// Nothing is allocated once the lists and the key buffer have grown.
 /// </summary>
 internal sealed unsafe class LatentAttentionJob : IParallelJob
@@ -28,7 +29,15 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
     private float[]? _keyData; // pinned (AlignedScratch): tasks hold its address
     private float* _keys;      // its 64-byte aligned start
 
-    public int Tasks => _blockCount + (_tiles * _heads);
+    [ThreadStatic]
+    private static float[]? t_queries;
+
+    [ThreadStatic]
+    private static float[]? t_outputs;
+
+    public int Tasks => _blockCount + (_tiles * HeadGroups);
+
+    private int HeadGroups => (_heads + LatentAttentionKernel.GroupHeads - 1) / LatentAttentionKernel.GroupHeads;
 
     public void Set(float* qLatent, float* qRope, float* output, int heads, ForwardBatch batch, int layer, float softmaxScale)
     {
@@ -121,23 +130,28 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
         }
 
         task -= _blockCount;
-        int tile = task / _heads, head = task % _heads;
+        int tile = task / HeadGroups, firstHead = task % HeadGroups * LatentAttentionKernel.GroupHeads;
+        int heads = Math.Min(LatentAttentionKernel.GroupHeads, _heads - firstHead);
         int first = _tileStarts[tile], count = _tileCounts[tile];
-        Span<float> queries = stackalloc float[LatentAttentionKernel.TileTokens * rowLength];
-        Span<float> outputs = stackalloc float[LatentAttentionKernel.TileTokens * rank];
+        var queries = AlignedScratch.Get(ref t_queries, count * heads * rowLength);
+        var outputs = AlignedScratch.Get(ref t_outputs, count * heads * rank);
         for (int i = 0; i < count; i++)
         {
-            long item = ((long)(first + i) * _heads) + head;
-            new ReadOnlySpan<float>(_qLatent + (item * rank), rank).CopyTo(queries.Slice(i * rowLength, rank));
-            new ReadOnlySpan<float>(_qRope + (item * ropeDim), ropeDim).CopyTo(queries.Slice((i * rowLength) + rank, ropeDim));
+            for (int h = 0; h < heads; h++)
+            {
+                long item = ((long)(first + i) * _heads) + firstHead + h;
+                var query = queries.Slice(((i * heads) + h) * rowLength, rowLength);
+                new ReadOnlySpan<float>(_qLatent + (item * rank), rank).CopyTo(query);
+                new ReadOnlySpan<float>(_qRope + (item * ropeDim), ropeDim).CopyTo(query[rank..]);
+            }
         }
 
-        LatentAttentionKernel.AttendTile(queries[..(count * rowLength)], count, batch.Positions[first], cache, batch.Tables[first],
-            _layer, _softmaxScale, outputs);
+        LatentAttentionKernel.AttendTile(queries, count, heads, batch.Positions[first], cache, batch.Tables[first], _layer,
+            _softmaxScale, outputs);
         for (int i = 0; i < count; i++)
         {
-            long item = ((long)(first + i) * _heads) + head;
-            outputs.Slice(i * rank, rank).CopyTo(new Span<float>(_output + (item * rank), rank));
+            long item = ((long)(first + i) * _heads) + firstHead;
+            outputs.Slice(i * heads * rank, heads * rank).CopyTo(new Span<float>(_output + (item * rank), heads * rank));
         }
     }
 }
