@@ -21,7 +21,8 @@ internal static unsafe class WeightPrefetch
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Lines(byte* start, int bytes)
     {
-        // A static readonly flag: the optimizing JIT folds this test away.
+        // A static readonly flag: the optimizing JIT folds this test away (CpuBackend initializes the class before any
+        // kernel is compiled, which the folding needs).
         if (!Enabled)
         {
             return;
