@@ -471,27 +471,31 @@ public sealed unsafe class CpuBackendTests
         Assert.InRange(MaxDifference(output, expected), 0, 1e-6f);
     }
 
-    public static TheoryData<int[], int[], int, int> AttentionBatches => new()
+    public static TheoryData<int[], int[], int, int, int> AttentionBatches => new()
     {
-        // (tokens, start position) per sequence, threads, heads: a 40-token prefill from 0 (blocks of 8), a 37-token chunk
-        // after 20 cached positions next to a 3-token continuation and a decode token (blocks and tiles in one step),
-        // a 31-token run (tiles only, just under the block path); 6 and 9 heads make tile tasks of several head groups
-        // (4 heads each, the last partial), the last as a decode batch of single tokens.
-        { [40], [0], 2, 3 },
-        { [37, 3, 1], [20, 5, 9], 2, 3 },
-        { [37, 3, 1], [20, 5, 9], 1, 3 },
-        { [31], [0], 2, 3 },
-        { [37, 3, 1], [20, 5, 9], 2, 6 },
-        { [1, 1, 1], [33, 7, 0], 2, 9 },
+        // (tokens, start position) per sequence, threads, heads, cache block size: a 40-token prefill from 0 (blocks of 8),
+        // a 37-token chunk after 20 cached positions next to a 3-token continuation and a decode token (blocks and tiles
+        // in one step), a 31-token run (tiles only, just under the block path); 6 and 9 heads make tile tasks of several
+        // head groups (4 heads each, the last partial), the last as a decode batch of single tokens. Contexts past 64 keys
+        // take the tile path's chunks with the running softmax (151 keys: three chunks; a 3-token tile whose causal limit
+        // falls inside the second chunk), and 24-token cache blocks put a chunk boundary inside a block.
+        { [40], [0], 2, 3, 16 },
+        { [37, 3, 1], [20, 5, 9], 2, 3, 16 },
+        { [37, 3, 1], [20, 5, 9], 1, 3, 16 },
+        { [31], [0], 2, 3, 16 },
+        { [37, 3, 1], [20, 5, 9], 2, 6, 16 },
+        { [1, 1, 1], [33, 7, 0], 2, 9, 16 },
+        { [1, 3], [150, 70], 2, 6, 16 },
+        { [1, 3], [150, 70], 1, 5, 24 },
     };
 
     [Theory]
     [MemberData(nameof(AttentionBatches))]
-    public void LatentAttention_MatchesDefinition(int[] tokens, int[] starts, int threads, int heads)
+    public void LatentAttention_MatchesDefinition(int[] tokens, int[] starts, int threads, int heads, int blockSize)
     {
         const int Rank = 64, RopeDim = 16, Layer = 1;
         const float Scale = 0.125f;
-        var cache = new KvCache(2, Rank, RopeDim, 16, 32);
+        var cache = new KvCache(2, Rank, RopeDim, blockSize, 32);
         var allocator = new KvBlockAllocator(cache);
         var batch = new ForwardBatch(cache);
         int seed = 100;
