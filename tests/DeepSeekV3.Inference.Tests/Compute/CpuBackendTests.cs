@@ -478,7 +478,9 @@ public sealed unsafe class CpuBackendTests
         // in one step), a 31-token run (tiles only, just under the block path); 6 and 9 heads make tile tasks of several
         // head groups (4 heads each, the last partial), the last as a decode batch of single tokens. Contexts past 64 keys
         // take the tile path's chunks with the running softmax (151 keys: three chunks; a 3-token tile whose causal limit
-        // falls inside the second chunk), and 24-token cache blocks put a chunk boundary inside a block.
+        // falls inside the second chunk), and 24-token cache blocks put a chunk boundary inside a block. A lone tile with
+        // a long context and fewer tasks than threads is split into key ranges merged afterwards (601 keys on 2 threads;
+        // 702 keys on 3, the tile's first token seeing one key less than its second).
         { [40], [0], 2, 3, 16 },
         { [37, 3, 1], [20, 5, 9], 2, 3, 16 },
         { [37, 3, 1], [20, 5, 9], 1, 3, 16 },
@@ -487,6 +489,8 @@ public sealed unsafe class CpuBackendTests
         { [1, 1, 1], [33, 7, 0], 2, 9, 16 },
         { [1, 3], [150, 70], 2, 6, 16 },
         { [1, 3], [150, 70], 1, 5, 24 },
+        { [1], [600], 2, 8, 16 },
+        { [2], [700], 3, 5, 24 },
     };
 
     [Theory]
@@ -495,7 +499,8 @@ public sealed unsafe class CpuBackendTests
     {
         const int Rank = 64, RopeDim = 16, Layer = 1;
         const float Scale = 0.125f;
-        var cache = new KvCache(2, Rank, RopeDim, blockSize, 32);
+        int blocks = tokens.Select((count, s) => ((starts[s] + count) / blockSize) + 1).Sum();
+        var cache = new KvCache(2, Rank, RopeDim, blockSize, blocks);
         var allocator = new KvBlockAllocator(cache);
         var batch = new ForwardBatch(cache);
         int seed = 100;

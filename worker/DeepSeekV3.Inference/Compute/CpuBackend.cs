@@ -278,7 +278,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         fixed (float* outputPointer = output)
         {
             var job = _attention;
-            job.Set(qLatentPointer, qRopePointer, outputPointer, heads, batch, layer, softmaxScale);
+            job.Set(qLatentPointer, qRopePointer, outputPointer, heads, batch, layer, softmaxScale, _pool.Threads);
             if ((long)n * heads * (batch.MaxPosition + 1) * cache.RowLength < MinWorkPerTask)
             {
                 // Too little work to hand to another thread (one token, a short context): run every task here.
@@ -292,6 +292,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
                 _pool.Run(job, job.Tasks);
             }
 
+            job.Finish();
             job.Clear();
         }
     }

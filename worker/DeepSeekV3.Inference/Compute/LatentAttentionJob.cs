@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace DeepSeekV3.Inference.Compute;
@@ -6,9 +7,13 @@ namespace DeepSeekV3.Inference.Compute;
 /// MLA latent attention of a step. Runs of consecutive tokens of one sequence long enough to be a prefill chunk are cut
 /// into blocks of 8 tokens, one task each for all heads (<see cref="PackedLatentAttention"/>; the run's keys are
 /// gathered once in <see cref="Set"/>; the blocks nearest the end of the run, which see the most keys, are handed out
-/// first); every other token goes in tiles of up to 4 consecutive tokens, one task per (tile, group of up to 4 heads):
+/// first); every other token goes in tiles of up to 4 consecutive tokens, one task per (tile, group of heads, key range):
 /// the tile's queries are gathered as cache-row-shaped vectors [q_latent | q_rope] and handed to
-/// <see cref="LatentAttentionKernel"/>.
+/// <see cref="LatentAttentionKernel"/>. A group holds as many heads as fit 16 query rows (all 8 of the small model's
+/// heads for a decode token), so the heads of a token read its keys once. When a step has fewer tile tasks than
+/// threads (batch-1 decode) and a long context, each tile's keys are split into ranges on several threads, merged by
+/// <see cref="Finish"/> (FlashDecoding): one thread reading a 2048-key context alone, or every thread reading all of it
+/// for its own heads, left the other core's share of the memory bandwidth unused.
 /// Nothing is allocated once the lists and the key buffer have grown.
 /// </summary>
 internal sealed unsafe class LatentAttentionJob : IParallelJob
@@ -29,17 +34,27 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
     private float[]? _keyData; // pinned (AlignedScratch): tasks hold its address
     private float* _keys;      // its 64-byte aligned start
 
+    private int _groupHeads; // heads per tile task
+    private int _splits;     // key ranges per (tile, head group)
+    private float[]? _partialOutputs; // per split tile task: [MaxGroupRows, rank] unnormalized sums
+    private float[]? _partialMaxima;  // per split tile task: [MaxGroupRows]
+    private float[]? _partialSums;
+
+    /// <summary>Chunks of keys a range holds at least: shorter contexts are not split.</summary>
+    private const int MinChunksPerRange = 4;
+
     [ThreadStatic]
     private static float[]? t_queries;
 
     [ThreadStatic]
     private static float[]? t_outputs;
 
-    public int Tasks => _blockCount + (_tiles * HeadGroups);
+    public int Tasks => _blockCount + (_tiles * HeadGroups * _splits);
 
-    private int HeadGroups => (_heads + LatentAttentionKernel.GroupHeads - 1) / LatentAttentionKernel.GroupHeads;
+    private int HeadGroups => (_heads + _groupHeads - 1) / _groupHeads;
 
-    public void Set(float* qLatent, float* qRope, float* output, int heads, ForwardBatch batch, int layer, float softmaxScale)
+    /// <summary>Plans the step's attention for a pool of <paramref name="threads"/> threads.</summary>
+    public void Set(float* qLatent, float* qRope, float* output, int heads, ForwardBatch batch, int layer, float softmaxScale, int threads)
     {
         _qLatent = qLatent;
         _qRope = qRope;
@@ -88,6 +103,43 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
         {
             PrepareRuns(batch, layer, runCount, keyFloats);
         }
+
+        PlanTiles(batch, threads);
+    }
+
+    private void PlanTiles(ForwardBatch batch, int threads)
+    {
+        int widest = 1, longest = 0;
+        for (int tile = 0; tile < _tiles; tile++)
+        {
+            widest = Math.Max(widest, _tileCounts[tile]);
+            longest = Math.Max(longest, batch.Positions[_tileStarts[tile]] + _tileCounts[tile]);
+        }
+
+        _groupHeads = Math.Clamp(LatentAttentionKernel.MaxGroupRows / widest, 1, _heads);
+        _splits = 1;
+        int tileTasks = _tiles * HeadGroups;
+        if (tileTasks > 0 && tileTasks < threads)
+        {
+            int chunks = (longest + LatentAttentionKernel.ChunkKeys - 1) / LatentAttentionKernel.ChunkKeys;
+            _splits = Math.Max(1, Math.Min((threads + tileTasks - 1) / tileTasks, chunks / MinChunksPerRange));
+        }
+
+        if (_splits > 1)
+        {
+            int rank = batch.Cache.LatentRank, rows = LatentAttentionKernel.MaxGroupRows, tasks = tileTasks * _splits;
+            EnsureLength(ref _partialOutputs, tasks * rows * rank);
+            EnsureLength(ref _partialMaxima, tasks * rows);
+            EnsureLength(ref _partialSums, tasks * rows);
+        }
+    }
+
+    private static void EnsureLength(ref float[]? array, int length)
+    {
+        if (array is null || array.Length < length)
+        {
+            array = new float[Math.Max(length, 2 * (array?.Length ?? 0))];
+        }
     }
 
     private void PrepareRuns(ForwardBatch batch, int layer, int runCount, long keyFloats)
@@ -130,11 +182,14 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
         }
 
         task -= _blockCount;
-        int tile = task / HeadGroups, firstHead = task % HeadGroups * LatentAttentionKernel.GroupHeads;
-        int heads = Math.Min(LatentAttentionKernel.GroupHeads, _heads - firstHead);
-        int first = _tileStarts[tile], count = _tileCounts[tile];
-        var queries = AlignedScratch.Get(ref t_queries, count * heads * rowLength);
-        var outputs = AlignedScratch.Get(ref t_outputs, count * heads * rank);
+        int split = task % _splits, group = task / _splits % HeadGroups, tile = task / _splits / HeadGroups;
+        int firstHead = group * _groupHeads, heads = Math.Min(_groupHeads, _heads - firstHead);
+        int first = _tileStarts[tile], count = _tileCounts[tile], rows = count * heads;
+        int seen = batch.Positions[first] + count; // the tile's last token sees every key up to itself
+        int chunks = (seen + LatentAttentionKernel.ChunkKeys - 1) / LatentAttentionKernel.ChunkKeys;
+        int keyStart = chunks * split / _splits * LatentAttentionKernel.ChunkKeys;
+        int keyEnd = Math.Min(seen, chunks * (split + 1) / _splits * LatentAttentionKernel.ChunkKeys);
+        var queries = AlignedScratch.Get(ref t_queries, rows * rowLength);
         for (int i = 0; i < count; i++)
         {
             for (int h = 0; h < heads; h++)
@@ -146,12 +201,59 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
             }
         }
 
-        LatentAttentionKernel.AttendTile(queries, count, heads, batch.Positions[first], cache, batch.Tables[first], _layer,
-            _softmaxScale, outputs);
+        if (_splits > 1)
+        {
+            // One key range: its unnormalized sums wait for Finish.
+            int rowsStride = LatentAttentionKernel.MaxGroupRows;
+            LatentAttentionKernel.AttendTile(queries, count, heads, batch.Positions[first], keyStart, keyEnd, cache, batch.Tables[first],
+                _layer, _softmaxScale, _partialOutputs.AsSpan(task * rowsStride * rank, rowsStride * rank),
+                _partialMaxima.AsSpan(task * rowsStride, rowsStride), _partialSums.AsSpan(task * rowsStride, rowsStride));
+            return;
+        }
+
+        var outputs = AlignedScratch.Get(ref t_outputs, rows * rank);
+        Span<float> maxima = stackalloc float[rows];
+        Span<float> sums = stackalloc float[rows];
+        LatentAttentionKernel.AttendTile(queries, count, heads, batch.Positions[first], keyStart, keyEnd, cache, batch.Tables[first],
+            _layer, _softmaxScale, outputs, maxima, sums);
         for (int i = 0; i < count; i++)
         {
-            long item = ((long)(first + i) * _heads) + firstHead;
-            outputs.Slice(i * heads * rank, heads * rank).CopyTo(new Span<float>(_output + (item * rank), heads * rank));
+            for (int h = 0; h < heads; h++)
+            {
+                long item = ((long)(first + i) * _heads) + firstHead + h;
+                int row = (i * heads) + h;
+                TensorPrimitives.Divide(outputs.Slice(row * rank, rank), sums[row], new Span<float>(_output + (item * rank), rank));
+            }
+        }
+    }
+
+    /// <summary>After every task ran: merges the key ranges of split tiles into the output (nothing when none were split).</summary>
+    public void Finish()
+    {
+        if (_splits == 1)
+        {
+            return;
+        }
+
+        int rank = _batch!.Cache.LatentRank, rowsStride = LatentAttentionKernel.MaxGroupRows;
+        for (int tile = 0; tile < _tiles; tile++)
+        {
+            for (int group = 0; group < HeadGroups; group++)
+            {
+                int firstHead = group * _groupHeads, heads = Math.Min(_groupHeads, _heads - firstHead);
+                int task = ((tile * HeadGroups) + group) * _splits;
+                for (int i = 0; i < _tileCounts[tile]; i++)
+                {
+                    for (int h = 0; h < heads; h++)
+                    {
+                        int row = (i * heads) + h;
+                        long item = ((long)(_tileStarts[tile] + i) * _heads) + firstHead + h;
+                        LatentAttentionKernel.Combine(_partialOutputs.AsSpan(((task * rowsStride) + row) * rank), rowsStride * rank,
+                            _partialMaxima.AsSpan((task * rowsStride) + row), _partialSums.AsSpan((task * rowsStride) + row), rowsStride,
+                            _splits, new Span<float>(_output + (item * rank), rank));
+                    }
+                }
+            }
         }
     }
 }

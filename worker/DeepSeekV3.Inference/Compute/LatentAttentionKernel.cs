@@ -13,34 +13,36 @@ namespace DeepSeekV3.Inference.Compute;
 /// key first and then accumulating in four strided passes read it five times: at 2048 keys, 8 heads, one token, 275 us
 /// per layer, 2026-12-06.) The output Σ p·latent is accumulated 4 rows × 64 lanes at a time. MLA shares one cache row
 /// among all heads, so a group of heads reads the keys once where one task per head read them once per head.
+/// A task may cover only a range of the keys (a split of a long context over several threads): it then leaves its
+/// unnormalized sums with their running maximum and sum, and <see cref="Combine"/> merges the ranges.
 /// </summary>
 internal static class LatentAttentionKernel
 {
     public const int TileTokens = 4;
 
-    /// <summary>Heads attended together by one task.</summary>
-    public const int GroupHeads = 4;
+    /// <summary>Query rows (tokens × heads) attended together by one task at most.</summary>
+    public const int MaxGroupRows = 16;
 
     /// <summary>Keys scored and accumulated together: 64 rows of 576 floats (DeepSeek-V3) are 144 KB, L2-resident.</summary>
     public const int ChunkKeys = 64;
 
     // queries [count · heads, rank + rope]: the tile's queries token by token (each token's heads in a row), concatenated as
-    // a cache row is; count (1..4) tokens at positions firstPosition, firstPosition + 1, ...; outputs [count · heads, rank].
-    public static void AttendTile(ReadOnlySpan<float> queries, int count, int heads, int firstPosition, KvCache cache,
-        KvBlockTable table, int layer, float softmaxScale, Span<float> outputs)
+    // a cache row is; count (1..4) tokens at positions firstPosition, firstPosition + 1, ...; keys [keyStart, keyEnd) of
+    // those the tile sees. outputs [count · heads, rank] = Σ exp(score · scale - maximum) · latent, maxima and sums per
+    // row: divide by the sum (or Combine key ranges) for the attention output. A row that sees no key of the range keeps
+    // maximum -∞, sum 0 and output 0.
+    public static void AttendTile(ReadOnlySpan<float> queries, int count, int heads, int firstPosition, int keyStart, int keyEnd,
+        KvCache cache, KvBlockTable table, int layer, float softmaxScale, Span<float> outputs, Span<float> maxima, Span<float> sums)
     {
         int rowLength = cache.RowLength, rank = cache.LatentRank, blockSize = cache.BlockSizeTokens;
-        int keys = firstPosition + count; // the last token sees every key up to itself
         int queryRows = count * heads;
         var scores = CpuBackend.RowScratch(queryRows * ChunkKeys); // [query row, key of the chunk]
-        Span<float> maxima = stackalloc float[queryRows];
-        Span<float> sums = stackalloc float[queryRows];
-        maxima.Fill(float.NegativeInfinity);
-        sums.Clear();
+        maxima[..queryRows].Fill(float.NegativeInfinity);
+        sums[..queryRows].Clear();
         outputs[..(queryRows * rank)].Clear();
-        for (int chunkStart = 0; chunkStart < keys; chunkStart += ChunkKeys)
+        for (int chunkStart = keyStart; chunkStart < keyEnd; chunkStart += ChunkKeys)
         {
-            int chunkLength = Math.Min(ChunkKeys, keys - chunkStart);
+            int chunkLength = Math.Min(ChunkKeys, keyEnd - chunkStart);
             for (int p = chunkStart; p < chunkStart + chunkLength;)
             {
                 int block = p / blockSize, inBlock = p % blockSize;
@@ -91,11 +93,37 @@ internal static class LatentAttentionKernel
             }
         }
 
-        for (int q = 0; q < queryRows; q++)
+    }
+
+    /// <summary>
+    /// target[row] = Σ_s exp(m_s - M) · o_s / Σ_s exp(m_s - M) · l_s over the key ranges s of one query row, M the largest
+    /// m_s: the attention output from the unnormalized sums o, maxima m and sums l that <see cref="AttendTile"/> left
+    /// for each range (FlashDecoding's split-K reduction). Ranges the row saw nothing of (m = -∞) add nothing.
+    /// </summary>
+    public static void Combine(ReadOnlySpan<float> outputs, int outputStride, ReadOnlySpan<float> maxima, ReadOnlySpan<float> sums,
+        int stride, int ranges, Span<float> target)
+    {
+        float maximum = float.NegativeInfinity;
+        for (int s = 0; s < ranges; s++)
         {
-            var output = outputs.Slice(q * rank, rank);
-            TensorPrimitives.Divide(output, sums[q], output);
+            maximum = MathF.Max(maximum, maxima[s * stride]);
         }
+
+        target.Clear();
+        float total = 0;
+        for (int s = 0; s < ranges; s++)
+        {
+            if (sums[s * stride] == 0)
+            {
+                continue;
+            }
+
+            float weight = MathF.Exp(maxima[s * stride] - maximum);
+            total += weight * sums[s * stride];
+            TensorPrimitives.MultiplyAdd(outputs.Slice(s * outputStride, target.Length), weight, target, target);
+        }
+
+        TensorPrimitives.Divide(target, total, target);
     }
 
     /// <summary>
