@@ -50,7 +50,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         fixed (float* yPointer = y)
         {
             var job = _linear;
-            job.Set(weight, xPointer, yPointer, n, rowStart, rowCount, Tasks(rowCount, (long)n * weight.Columns));
+            job.Set(weight, xPointer, yPointer, n, rowStart, rowCount, Tasks(rowCount, (long)n * weight.Columns), _pool.Threads);
             _packInput.Clear();
             if (job.RepacksInput && _packInput.Add(xPointer, n, weight.Columns) == 0)
             {
@@ -87,7 +87,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
                 // Many tokens: transpose the slice once into [Columns, rowCount] and run the tiled x · Wᵀ kernel on it.
                 var transposed = Transpose(weight, rowStart, rowCount);
                 var linear = _linear;
-                linear.Set(transposed, xPointer, yPointer, n, 0, weight.Columns, Tasks(weight.Columns, (long)n * rowCount));
+                linear.Set(transposed, xPointer, yPointer, n, 0, weight.Columns, Tasks(weight.Columns, (long)n * rowCount), _pool.Threads);
                 _pool.Run(linear, linear.Tasks);
                 return;
             }

@@ -14,7 +14,7 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
 
     private LinearProduct[] _products = new LinearProduct[16];
     private long[] _packedOffsets = new long[16]; // per product: where its transposed x starts in the packed buffer, or -1
-    private (int Product, int First, int End)[] _tasks = new (int, int, int)[64];
+    private (int Product, int First, int End, long Work)[] _tasks = new (int, int, int, long)[64];
     private float* _packed;
 
     public int Tasks { get; private set; }
@@ -48,11 +48,15 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
                     Array.Resize(ref _tasks, _tasks.Length * 2);
                 }
 
-                _tasks[Tasks++] = (p, first, end);
+                _tasks[Tasks++] = (p, first, end, (long)(end - first) * weight.Columns * product.N);
             }
 
             _packedOffsets[p] = chunks > 1 && LinearRows.UsesPacked(weight, product.N) ? packing.Add(product.X, product.N, weight.Columns) : -1;
         }
+
+        // Largest first, so a run ends on small tasks: threads take tasks in list order, and a large task handed out last
+        // leaves the other threads waiting for it (longest-processing-time-first scheduling).
+        _tasks.AsSpan(0, Tasks).Sort(static (a, b) => b.Work.CompareTo(a.Work));
     }
 
     /// <summary>The packing pass's output, for the products planned into it.</summary>
@@ -60,7 +64,7 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
 
     public void Execute(int task)
     {
-        var (index, first, end) = _tasks[task];
+        var (index, first, end, _) = _tasks[task];
         var product = _products[index];
         if (_packedOffsets[index] >= 0 && _packed != null)
         {

@@ -27,7 +27,7 @@ internal sealed unsafe class LinearJob : IParallelJob
 
     public int Tasks => _rowSlices * _tokenSlices;
 
-    public void Set(in WeightMatrix weight, float* x, float* y, int n, int rowStart, int rowCount, int tasks)
+    public void Set(in WeightMatrix weight, float* x, float* y, int n, int rowStart, int rowCount, int tasks, int threads)
     {
         _weight = weight;
         _x = x;
@@ -37,6 +37,13 @@ internal sealed unsafe class LinearJob : IParallelJob
         _rowCount = rowCount;
         _unit = LinearRows.RowGranularity(weight, n);
         _rowSlices = Math.Max(1, Math.Min(tasks, rowCount / _unit));
+        if (_rowSlices > threads)
+        {
+            // Equal slices in a number the threads divide: a prefill's 1024-row products, cut into 5 slices of at least
+            // the packed kernel's 192 rows, ran as 3 slices on one thread and 2 on the other.
+            _rowSlices -= _rowSlices % threads;
+        }
+
         int tokenGroups = n > FusedGemvKernel.MaxTokens ? n / PackedGemmKernel.TokenGroup : 1;
         _tokenSlices = Math.Max(1, Math.Min(tasks / _rowSlices, tokenGroups));
         _packed = null;
