@@ -67,36 +67,13 @@ internal static unsafe class TwoStreamGemv
         int i = 0;
         for (; i + 64 <= chunkEnd; i += 64)
         {
-            int lane = i >> 1;
-            var xe = Vector512.Load(x + i);
-            var xo = Vector512.Load(x + i + 16);
-            var va = Vector512.Load(wa + lane);
-            var vb = Vector512.Load(wb + lane);
-            a0 = Avx512F.FusedMultiplyAdd((va << 16).AsSingle(), xe, a0);
-            a1 = Avx512F.FusedMultiplyAdd((va & high).AsSingle(), xo, a1);
-            b0 = Avx512F.FusedMultiplyAdd((vb << 16).AsSingle(), xe, b0);
-            b1 = Avx512F.FusedMultiplyAdd((vb & high).AsSingle(), xo, b1);
-            xe = Vector512.Load(x + i + 32);
-            xo = Vector512.Load(x + i + 48);
-            va = Vector512.Load(wa + lane + 16);
-            vb = Vector512.Load(wb + lane + 16);
-            a2 = Avx512F.FusedMultiplyAdd((va << 16).AsSingle(), xe, a2);
-            a3 = Avx512F.FusedMultiplyAdd((va & high).AsSingle(), xo, a3);
-            b2 = Avx512F.FusedMultiplyAdd((vb << 16).AsSingle(), xe, b2);
-            b3 = Avx512F.FusedMultiplyAdd((vb & high).AsSingle(), xo, b3);
+            Step32(wa, wb, x, i, high, ref a0, ref a1, ref b0, ref b1);
+            Step32(wa, wb, x, i + 32, high, ref a2, ref a3, ref b2, ref b3);
         }
 
         if (i < chunkEnd)
         {
-            int lane = i >> 1;
-            var xe = Vector512.Load(x + i);
-            var xo = Vector512.Load(x + i + 16);
-            var va = Vector512.Load(wa + lane);
-            var vb = Vector512.Load(wb + lane);
-            a0 = Avx512F.FusedMultiplyAdd((va << 16).AsSingle(), xe, a0);
-            a1 = Avx512F.FusedMultiplyAdd((va & high).AsSingle(), xo, a1);
-            b0 = Avx512F.FusedMultiplyAdd((vb << 16).AsSingle(), xe, b0);
-            b1 = Avx512F.FusedMultiplyAdd((vb & high).AsSingle(), xo, b1);
+            Step32(wa, wb, x, i, high, ref a0, ref a1, ref b0, ref b1);
         }
 
         // Columns past the last whole 32 are stored in order, in x too (Deinterleave copies them as they are).
@@ -109,6 +86,22 @@ internal static unsafe class TwoStreamGemv
 
         *yA = Vector512.Sum((a0 + a1) + (a2 + a3)) + tailA;
         *yB = Vector512.Sum((b0 + b1) + (b2 + b3)) + tailB;
+    }
+
+    /// <summary>32 columns of both rows: even columns into a/b even, odd into a/b odd.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step32(uint* wa, uint* wb, float* x, int i, Vector512<uint> high, ref Vector512<float> aEven,
+        ref Vector512<float> aOdd, ref Vector512<float> bEven, ref Vector512<float> bOdd)
+    {
+        int lane = i >> 1;
+        var xe = Vector512.Load(x + i);
+        var xo = Vector512.Load(x + i + 16);
+        var va = Vector512.Load(wa + lane);
+        var vb = Vector512.Load(wb + lane);
+        aEven = Avx512F.FusedMultiplyAdd((va << 16).AsSingle(), xe, aEven);
+        aOdd = Avx512F.FusedMultiplyAdd((va & high).AsSingle(), xo, aOdd);
+        bEven = Avx512F.FusedMultiplyAdd((vb << 16).AsSingle(), xe, bEven);
+        bOdd = Avx512F.FusedMultiplyAdd((vb & high).AsSingle(), xo, bOdd);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
