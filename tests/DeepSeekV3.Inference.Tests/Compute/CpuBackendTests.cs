@@ -211,10 +211,12 @@ public sealed unsafe class CpuBackendTests
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 13, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 16, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 20, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 24, 2)]
+    [InlineData(WeightFormat.BF16, 150, 25, 2)]
     public void Linear_TokenCountsAroundTheTile_MatchNaive(WeightFormat format, int columns, int tokens, int threads)
     {
         // 130 rows leave a partial panel; 37 or 150 columns a tail after the last whole vector (150: two FP8 blocks).
-        // 1-16 tokens take the fused kernels 4 tokens at a time (5, 8, 13: a partial last pass), more the packed path.
+        // 1-24 tokens take the fused kernels 4 tokens at a time (5, 9, 13: a partial last pass), more the packed path.
         using var weight = TestWeight.Create(format, 130, columns, seed: 8);
         var x = Random(tokens * columns, seed: 9);
         var y = new float[tokens * 130];

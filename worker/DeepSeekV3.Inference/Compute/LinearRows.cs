@@ -2,7 +2,7 @@ namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
 /// Output rows [first, end) of y[n, yStride] = x[n, columns] · W[rowStart..)ᵀ, 4-row panels at a time: decode-sized
-/// steps (n ≤ 16) of BF16/FP8 weights read the stored weights once through <see cref="Bf16PairKernel"/> or
+/// steps (n ≤ 24) of BF16/FP8 weights read the stored weights once through <see cref="Bf16PairKernel"/> or
 /// <see cref="FusedGemvKernel"/>; larger steps (prefill) go through the packed outer-product
 /// <see cref="PackedGemmKernel"/>; without AVX-512, each panel is dequantized once into the thread's scratch and
 /// applied to all n tokens with <see cref="LinearKernel"/>.
