@@ -95,10 +95,7 @@ internal static unsafe class Bf16PairKernel
             b3 = Avx512F.FusedMultiplyAdd((v3 & high).AsSingle(), xo, b3);
         }
 
-        y[0] = Vector512.Sum(a0 + b0);
-        y[1] = Vector512.Sum(a1 + b1);
-        y[2] = Vector512.Sum(a2 + b2);
-        y[3] = Vector512.Sum(a3 + b3);
+        HorizontalSums.Four(a0 + b0, a1 + b1, a2 + b2, a3 + b3).Store(y);
     }
 
     /// <summary>
@@ -251,9 +248,6 @@ internal static unsafe class Bf16PairKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* y, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
     {
-        y[0] = Vector512.Sum(a0);
-        y[1] = Vector512.Sum(a1);
-        y[2] = Vector512.Sum(a2);
-        y[3] = Vector512.Sum(a3);
+        HorizontalSums.Four(a0, a1, a2, a3).Store(y);
     }
 }

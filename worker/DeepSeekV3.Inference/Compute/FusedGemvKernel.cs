@@ -219,9 +219,6 @@ internal static unsafe class FusedGemvKernel
     private static void Store<TDecoder>(float* y, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
         where TDecoder : IWeightDecoder
     {
-        y[0] = Vector512.Sum(a0) * TDecoder.OutputScale;
-        y[1] = Vector512.Sum(a1) * TDecoder.OutputScale;
-        y[2] = Vector512.Sum(a2) * TDecoder.OutputScale;
-        y[3] = Vector512.Sum(a3) * TDecoder.OutputScale;
+        (HorizontalSums.Four(a0, a1, a2, a3) * TDecoder.OutputScale).Store(y);
     }
 }
