@@ -84,10 +84,10 @@ internal static class LinearKernel
         }
 
         Span<float> sums = stackalloc float[16];
-        sums[0] = Vector512.Sum(a00); sums[1] = Vector512.Sum(a10); sums[2] = Vector512.Sum(a20); sums[3] = Vector512.Sum(a30);
-        sums[4] = Vector512.Sum(a01); sums[5] = Vector512.Sum(a11); sums[6] = Vector512.Sum(a21); sums[7] = Vector512.Sum(a31);
-        sums[8] = Vector512.Sum(a02); sums[9] = Vector512.Sum(a12); sums[10] = Vector512.Sum(a22); sums[11] = Vector512.Sum(a32);
-        sums[12] = Vector512.Sum(a03); sums[13] = Vector512.Sum(a13); sums[14] = Vector512.Sum(a23); sums[15] = Vector512.Sum(a33);
+        HorizontalSums.Four(a00, a10, a20, a30).CopyTo(sums);
+        HorizontalSums.Four(a01, a11, a21, a31).CopyTo(sums[4..]);
+        HorizontalSums.Four(a02, a12, a22, a32).CopyTo(sums[8..]);
+        HorizontalSums.Four(a03, a13, a23, a33).CopyTo(sums[12..]);
         StoreWithTail(panel, x, k, i, sums, y, yStride);
     }
 
