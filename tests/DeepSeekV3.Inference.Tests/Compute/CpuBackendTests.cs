@@ -251,6 +251,28 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(7, 3, 1)]        // small: on the calling thread
+    [InlineData(3000, 64, 2)]    // one head of a prefill's tokens: split across the pool
+    public void CopyRows_CopiesEveryStridedRowAndNothingElse(int rows, int length, int threads)
+    {
+        int sourceStride = length + 5, targetStride = length + 3;
+        var source = Random((rows * sourceStride) + 2, seed: 41);
+        var target = Enumerable.Repeat(-7f, (rows * targetStride) + 2).ToArray();
+        using var backend = new CpuBackend(threads);
+
+        backend.CopyRows(source.AsSpan(2), sourceStride, target.AsSpan(1), targetStride, rows, length);
+
+        for (int i = 0; i < target.Length; i++)
+        {
+            int row = (i - 1) / targetStride, column = (i - 1) % targetStride;
+            bool copied = i >= 1 && row < rows && column < length;
+            Assert.Equal(copied ? source[2 + (row * sourceStride) + column] : -7f, target[i]);
+        }
+
+        Assert.Throws<ArgumentException>(() => backend.CopyRows(source, sourceStride, target.AsSpan(0, 10), targetStride, rows, length));
+    }
+
+    [Theory]
     [MemberData(nameof(Formats))]
     public void LinearTransposed_MatchesNaive(WeightFormat format, int threads)
     {

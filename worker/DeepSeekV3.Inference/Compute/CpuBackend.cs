@@ -223,6 +223,26 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         }
     }
 
+    public void CopyRows(ReadOnlySpan<float> source, int sourceStride, Span<float> target, int targetStride, int rows, int length)
+    {
+        if (rows <= 0 || length <= 0)
+        {
+            return;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(sourceStride, length);
+        ArgumentOutOfRangeException.ThrowIfLessThan(targetStride, length);
+        CheckLength(source, ((long)(rows - 1) * sourceStride) + length, nameof(source));
+        CheckLength(target, ((long)(rows - 1) * targetStride) + length, nameof(target));
+        fixed (float* sourcePointer = source)
+        fixed (float* targetPointer = target)
+        {
+            _elementwise.SetCopyRows(sourcePointer, sourceStride, targetPointer, targetStride, rows, length,
+                ElementwiseJob.IsWorthSplitting((long)rows * length, Threads) ? ElementwiseTasks : 1);
+            _pool.Run(_elementwise, _elementwise.Tasks);
+        }
+    }
+
     public void AddWeightedRows(Span<float> output, int n, int perToken, ReadOnlySpan<float> rows, int rowLength,
         ReadOnlySpan<int> positions, ReadOnlySpan<float> weights)
     {

@@ -3,7 +3,8 @@ using System.Numerics.Tensors;
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// The cheap per-element and per-row ops of a step (RMSNorm, residual add, SwiGLU, the MoE gather and combine) split
+/// The cheap per-element and per-row ops of a step (RMSNorm, residual add, SwiGLU, the MoE gather and combine, strided
+/// row copies) split
 /// across the pool when a step is prefill-sized. Each is a few passes over memory, but run on the calling thread they
 /// left the other cores idle for a fifth to a third of a prefill (perf, 2026-12-06); in decode-sized steps they are a
 /// few microseconds and stay on the caller (<see cref="IsWorthSplitting"/>).
@@ -26,6 +27,8 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
     private int _rowLength;
     private int _perItem;   // row ops: routed slots per token (combine)
     private float _epsilon;
+    private int _sourceStride; // row copies
+    private int _targetStride;
 
     private enum Operation
     {
@@ -34,6 +37,7 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
         RmsNorm,
         GatherRows,
         AddWeightedRows,
+        CopyRows,
     }
 
     public int Tasks { get; private set; }
@@ -63,6 +67,16 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
         _a = source;
         _indices = rows;
         _c = target;
+    }
+
+    /// <summary>target[i · targetStride ..][..length] = source[i · sourceStride ..][..length] for i &lt; rows.</summary>
+    public void SetCopyRows(float* source, int sourceStride, float* target, int targetStride, int rows, int length, int tasks)
+    {
+        SetRows(Operation.CopyRows, rows, length, tasks);
+        _a = source;
+        _c = target;
+        _sourceStride = sourceStride;
+        _targetStride = targetStride;
     }
 
     /// <summary>
@@ -112,6 +126,14 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
                 break;
             case Operation.AddWeightedRows:
                 AddWeightedRows(first, end);
+                break;
+            case Operation.CopyRows:
+                for (int i = first; i < end; i++)
+                {
+                    new ReadOnlySpan<float>(_a + ((long)i * _sourceStride), _rowLength)
+                        .CopyTo(new Span<float>(_c + ((long)i * _targetStride), _rowLength));
+                }
+
                 break;
         }
     }

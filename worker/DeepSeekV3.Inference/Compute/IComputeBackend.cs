@@ -42,6 +42,12 @@ public interface IComputeBackend
     void GatherRows(ReadOnlySpan<float> source, int rowLength, ReadOnlySpan<int> rows, Span<float> target);
 
     /// <summary>
+    /// target[i · targetStride ..][..length] = source[i · sourceStride ..][..length] for i &lt; rows: a strided block copy,
+    /// such as one head's slice of every token gathered before the absorbed attention products and scattered after.
+    /// </summary>
+    void CopyRows(ReadOnlySpan<float> source, int sourceStride, Span<float> target, int targetStride, int rows, int length);
+
+    /// <summary>
     /// output[t] += Σ_j weights[p] · rows[p] for p = positions[t·perToken + j] in j order, skipping p &lt; 0, for every
     /// token t &lt; n: the MoE combine (model.py's y[idx] += expert(x[idx]) · weights), one token per output row.
     /// </summary>

@@ -143,7 +143,7 @@ public sealed class Mla
         var latents = s.HeadLatent.AsSpan(0, block * n * rank);  // [block, n, rank]
         for (int first = 0; first < heads; first += block)
         {
-            GatherHeads(s.Query, heads, c.QkHeadDim, first, block, n, nopes, nope);
+            GatherHeads(backend, s.Query, heads, c.QkHeadDim, first, block, n, nopes, nope);
             if (block == heads)
             {
                 backend.LinearTransposedHeads(nopes, n, _kvBProj, heads, headRows, nope, latents);
@@ -153,7 +153,7 @@ public sealed class Mla
                 backend.LinearTransposed(nopes, n, _kvBProj, first * headRows, nope, latents);
             }
 
-            ScatterHeads(latents, first, block, n, s.QueryLatent, heads, rank);
+            ScatterHeads(backend, latents, first, block, n, s.QueryLatent, heads, rank);
         }
     }
 
@@ -167,7 +167,7 @@ public sealed class Mla
         var values = s.HeadValue.AsSpan(0, block * n * vDim);   // [block, n, v]
         for (int first = 0; first < heads; first += block)
         {
-            GatherHeads(s.OutputLatent, heads, rank, first, block, n, latents, rank);
+            GatherHeads(backend, s.OutputLatent, heads, rank, first, block, n, latents, rank);
             if (block == heads)
             {
                 fixed (float* latentPointer = latents)
@@ -188,32 +188,28 @@ public sealed class Mla
                 backend.Linear(latents, n, _kvBProj, (first * headRows) + nope, vDim, values);
             }
 
-            ScatterHeads(values, first, block, n, s.AttentionHeads, heads, vDim);
+            ScatterHeads(backend, values, first, block, n, s.AttentionHeads, heads, vDim);
         }
     }
 
     /// <summary>target[b, t] = source[t, first + b, 0 .. length) for b &lt; count, t &lt; n; source [n, heads, rowLength].</summary>
-    private static void GatherHeads(ReadOnlySpan<float> source, int heads, int rowLength, int first, int count, int n, Span<float> target,
-        int length)
+    /// (Through the backend: in a prefill, copying one head of every token on the calling thread left the other cores idle.)
+    private static void GatherHeads(IComputeBackend backend, ReadOnlySpan<float> source, int heads, int rowLength, int first, int count,
+        int n, Span<float> target, int length)
     {
         for (int b = 0; b < count; b++)
         {
-            for (int t = 0; t < n; t++)
-            {
-                source.Slice(((t * heads) + first + b) * rowLength, length).CopyTo(target.Slice(((b * n) + t) * length, length));
-            }
+            backend.CopyRows(source[((first + b) * rowLength)..], heads * rowLength, target[(b * n * length)..], length, n, length);
         }
     }
 
     /// <summary>target[t, first + b] = source[b, t] for b &lt; count, t &lt; n; rows of <paramref name="length"/>, target [n, heads, length].</summary>
-    private static void ScatterHeads(ReadOnlySpan<float> source, int first, int count, int n, Span<float> target, int heads, int length)
+    private static void ScatterHeads(IComputeBackend backend, ReadOnlySpan<float> source, int first, int count, int n, Span<float> target,
+        int heads, int length)
     {
         for (int b = 0; b < count; b++)
         {
-            for (int t = 0; t < n; t++)
-            {
-                source.Slice(((b * n) + t) * length, length).CopyTo(target.Slice(((t * heads) + first + b) * length, length));
-            }
+            backend.CopyRows(source[(b * n * length)..], length, target[((first + b) * length)..], heads * length, n, length);
         }
     }
 }
