@@ -51,7 +51,7 @@ internal static unsafe class FusedGemvKernel
         int vectorEnd = columns & ~15;
         if (n == 1)
         {
-            // One token (the last of 5, 9 or 13; batch 1 runs through TwoStreamGemv): accumulators stay in registers.
+            // One token (the last of 5, 9, ..., 21; batch 1 runs through TwoStreamGemv): accumulators stay in registers.
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int i = 0; i < vectorEnd; i += 16)
             {

@@ -36,9 +36,10 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
 
     private int _groupHeads; // heads per tile task
     private int _splits;     // key ranges per (tile, head group)
-    private float[]? _partialOutputs; // per split tile task: [MaxGroupRows, rank] unnormalized sums
-    private float[]? _partialMaxima;  // per split tile task: [MaxGroupRows]
-    private float[]? _partialSums;
+    private float[]? _partialData;  // pinned (AlignedScratch): the three partial arrays below, one after the other
+    private float* _partialOutputs; // per split tile task: [MaxGroupRows, rank] unnormalized sums
+    private float* _partialMaxima;  // per split tile task: [MaxGroupRows]
+    private float* _partialSums;    // per split tile task: [MaxGroupRows]
 
     /// <summary>Chunks of keys a range holds at least: shorter contexts are not split.</summary>
     private const int MinChunksPerRange = 4;
@@ -127,18 +128,10 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
 
         if (_splits > 1)
         {
-            int rank = batch.Cache.LatentRank, rows = LatentAttentionKernel.MaxGroupRows, tasks = tileTasks * _splits;
-            EnsureLength(ref _partialOutputs, tasks * rows * rank);
-            EnsureLength(ref _partialMaxima, tasks * rows);
-            EnsureLength(ref _partialSums, tasks * rows);
-        }
-    }
-
-    private static void EnsureLength(ref float[]? array, int length)
-    {
-        if (array is null || array.Length < length)
-        {
-            array = new float[Math.Max(length, 2 * (array?.Length ?? 0))];
+            int rows = tileTasks * _splits * LatentAttentionKernel.MaxGroupRows, rank = batch.Cache.LatentRank;
+            _partialOutputs = (float*)Unsafe.AsPointer(ref AlignedScratch.Get(ref _partialData, checked(rows * (rank + 2)))[0]);
+            _partialMaxima = _partialOutputs + ((long)rows * rank);
+            _partialSums = _partialMaxima + rows;
         }
     }
 
@@ -206,8 +199,8 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
             // One key range: its unnormalized sums wait for Finish.
             int rowsStride = LatentAttentionKernel.MaxGroupRows;
             LatentAttentionKernel.AttendTile(queries, count, heads, batch.Positions[first], keyStart, keyEnd, cache, batch.Tables[first],
-                _layer, _softmaxScale, _partialOutputs.AsSpan(task * rowsStride * rank, rowsStride * rank),
-                _partialMaxima.AsSpan(task * rowsStride, rowsStride), _partialSums.AsSpan(task * rowsStride, rowsStride));
+                _layer, _softmaxScale, new Span<float>(_partialOutputs + ((long)task * rowsStride * rank), rowsStride * rank),
+                new Span<float>(_partialMaxima + (task * rowsStride), rowsStride), new Span<float>(_partialSums + (task * rowsStride), rowsStride));
             return;
         }
 
@@ -236,6 +229,10 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
         }
 
         int rank = _batch!.Cache.LatentRank, rowsStride = LatentAttentionKernel.MaxGroupRows;
+        int partialRows = _tiles * HeadGroups * _splits * rowsStride;
+        var outputs = new ReadOnlySpan<float>(_partialOutputs, partialRows * rank);
+        var maxima = new ReadOnlySpan<float>(_partialMaxima, partialRows);
+        var sums = new ReadOnlySpan<float>(_partialSums, partialRows);
         for (int tile = 0; tile < _tiles; tile++)
         {
             for (int group = 0; group < HeadGroups; group++)
@@ -248,9 +245,9 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
                     {
                         int row = (i * heads) + h;
                         long item = ((long)(_tileStarts[tile] + i) * _heads) + firstHead + h;
-                        LatentAttentionKernel.Combine(_partialOutputs.AsSpan(((task * rowsStride) + row) * rank), rowsStride * rank,
-                            _partialMaxima.AsSpan((task * rowsStride) + row), _partialSums.AsSpan((task * rowsStride) + row), rowsStride,
-                            _splits, new Span<float>(_output + (item * rank), rank));
+                        LatentAttentionKernel.Combine(outputs[(((task * rowsStride) + row) * rank)..], rowsStride * rank,
+                            maxima[((task * rowsStride) + row)..], sums[((task * rowsStride) + row)..], rowsStride, _splits,
+                            new Span<float>(_output + (item * rank), rank));
                     }
                 }
             }

@@ -4,8 +4,8 @@ using System.Runtime.Intrinsics;
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// MLA attention in the latent space for a tile of up to 4 consecutive query tokens of one sequence and a group of up
-/// to 4 heads. A cache row is [latent | rope key] and a query is [q·W_UK | roped q_pe], so a score is one 576-long dot
+/// MLA attention in the latent space for a tile of up to 4 consecutive query tokens of one sequence and a group of its
+/// heads (at most <see cref="MaxGroupRows"/> query rows in all). A cache row is [latent | rope key] and a query is [q·W_UK | roped q_pe], so a score is one 576-long dot
 /// product: scores come from the register-tiled <see cref="LinearKernel"/> (4 query rows × 4 cached rows per tile).
 /// The keys go by in chunks of <see cref="ChunkKeys"/> with an online softmax (FlashAttention's running maximum and
 /// sum per query row, earlier outputs rescaled when the maximum grows): each chunk's rows are scored and their latents
@@ -92,7 +92,6 @@ internal static class LatentAttentionKernel
                     outputs[(q * rank)..]);
             }
         }
-
     }
 
     /// <summary>

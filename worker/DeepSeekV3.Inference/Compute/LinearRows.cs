@@ -18,11 +18,12 @@ internal static unsafe class LinearRows
 
     /// <summary>
     /// The row count a grouped dispatch cuts tasks on: <see cref="RowGranularity"/>, except for FP8 weights on the fused
-    /// kernel, where every task scales x by its block rows' scales first: cut on whole scale blocks, each block's x is
-    /// scaled once instead of once per 4-row task (an expert's share of a 128-token prefill made 24 tasks, 8 per block).
+    /// panel kernels (2 or more tokens), where every task scales x by its block rows' scales first: cut on whole scale
+    /// blocks, each block's x is scaled once instead of once per 4-row task (an expert's share of a 128-token prefill made
+    /// 24 tasks, 8 per block). One token needs no scaled x (<see cref="TwoStreamGemv"/> scales its partial sums).
     /// </summary>
     public static int TaskGranularity(in WeightMatrix weight, int n) =>
-        weight.Format == WeightFormat.F8E4M3Blocked && UsesFused(weight, n, 0) ? weight.BlockRows : RowGranularity(weight, n);
+        n > 1 && weight.Format == WeightFormat.F8E4M3Blocked && UsesFused(weight, n, 0) ? weight.BlockRows : RowGranularity(weight, n);
 
     private static bool UsesFused(in WeightMatrix weight, int n, int rowStart) =>
         n <= FusedGemvKernel.MaxTokens && FusedGemvKernel.IsSupported && Bf16PairKernel.IsSupported && weight.Format != WeightFormat.F32
