@@ -297,11 +297,14 @@ public sealed unsafe class CpuBackendTests
     [InlineData(WeightFormat.F8E4M3Blocked, 1, 1, 320)]
     [InlineData(WeightFormat.F8E4M3Blocked, 4, 2, 320)]
     [InlineData(WeightFormat.F8E4M3Blocked, 6, 1, 336)]
+    [InlineData(WeightFormat.BF16, 37, 2, 336)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 37, 1, 320)]
     public void LinearTransposed_HeadSliceOfWholeVectors_MatchesNaive(WeightFormat format, int tokens, int threads, int columns)
     {
         // Whole 16-lane vectors (320: 64-column tiles only, the last in a partial FP8 block; 336: a 16-column tile after
         // them) take the fused kernel that decodes in registers, 4 tokens at a time (5, 6: a partial second group);
-        // rows 100..163 of 300 (an attention head's slice, crossing an FP8 block boundary at row 128).
+        // 37 tokens transpose the slice (16 × 16 register blocks, 4 row blocks) and run the prefill kernel; rows
+        // 100..163 of 300 (an attention head's slice, crossing an FP8 block boundary at row 128).
         using var weight = TestWeight.Create(format, 300, columns, seed: 31);
         var x = Random(tokens * 64, seed: 32);
         var slice = new float[64 * columns];

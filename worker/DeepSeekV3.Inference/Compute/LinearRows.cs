@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
@@ -158,15 +160,27 @@ internal static unsafe class LinearRows
     {
         int columns = weight.Columns;
         var scales = new ReadOnlySpan<float>(weight.BlockScales + ((long)(row / weight.BlockRows) * weight.ScaleColumns), weight.ScaleColumns);
-        for (int t = 0; t < n; t++)
+        // Plain vector multiplies: a library call per 128-value block cost a twentieth of an expert's down projection.
+        for (int block = 0; block < scales.Length; block++)
         {
-            for (int block = 0; block < scales.Length; block++)
+            int start = block * weight.BlockColumns;
+            int end = Math.Min(columns, start + weight.BlockColumns);
+            int vectorEnd = start + ((end - start) & ~15);
+            float factor = scales[block] * Fp8Decoder.InputScale;
+            var factors = Vector512.Create(factor);
+            for (int t = 0; t < n; t++)
             {
-                int start = block * weight.BlockColumns;
-                int count = Math.Min(weight.BlockColumns, columns - start);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(
-                    new ReadOnlySpan<float>(x + ((long)t * columns) + start, count), scales[block] * Fp8Decoder.InputScale,
-                    new Span<float>(target + ((long)t * columns) + start, count));
+                float* source = x + ((long)t * columns), destination = target + ((long)t * columns);
+                int j = start;
+                for (; j < vectorEnd; j += 16)
+                {
+                    (Vector512.Load(source + j) * factors).Store(destination + j);
+                }
+
+                for (; j < end; j++)
+                {
+                    destination[j] = source[j] * factor;
+                }
             }
         }
     }
