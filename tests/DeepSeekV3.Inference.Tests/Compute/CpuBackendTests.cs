@@ -92,11 +92,15 @@ public sealed unsafe class CpuBackendTests
     [InlineData(WeightFormat.F8E4M3Blocked, 17, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 64, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 101, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 56, 2)]
+    [InlineData(WeightFormat.BF16, 57, 1)]
     public void Linear_PrefillSizes_MatchNaive(WeightFormat format, int tokens, int threads)
     {
         // Prefill-sized calls take the packed outer-product kernel: 421 rows give slices of 192 rows and partial
-        // 12-row panels, 300 columns a partial 16-column chunk and a partial FP8 block, the token counts partial
-        // 32-token groups. The slice from row 130 checks that panels read the rows of their slice.
+        // 12-row panels, 300 columns a partial 16-column chunk and a partial FP8 block. Tokens past the last whole
+        // 32-token group go through the fused kernels when they are at most 24 (33: 1, 70: 6, 101: 5, 56: 24) and
+        // through a partial group otherwise (57: 25). The slice from row 130 checks that panels read the rows of their
+        // slice (FP8 there: no fused tail, its rows are not 4-aligned).
         using var weight = TestWeight.Create(format, 421, 300, seed: 21);
         var x = Random(tokens * 300, seed: 22);
         var naive = NaiveKernels.Linear(x, tokens, weight.Matrix);

@@ -68,8 +68,10 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
         var product = _products[index];
         if (_packedOffsets[index] >= 0 && _packed != null)
         {
-            PackedGemmKernel.ComputePacked(product.Weight, _packed + _packedOffsets[index], product.N, product.Y, product.Rows, product.RowStart,
-                first, end);
+            int tail = LinearRows.FusedTailTokens(product.Weight, product.N, product.RowStart);
+            PackedGemmKernel.ComputePacked(product.Weight, _packed + _packedOffsets[index], product.N - tail, product.Y, product.Rows,
+                product.RowStart, first, end);
+            LinearRows.ComputeTail(product.Weight, product.X, product.N, tail, product.Y, product.Rows, product.RowStart, first, end);
             return;
         }
 

@@ -45,11 +45,36 @@ internal static unsafe class LinearRows
         }
         else if (UsesPacked(weight, n))
         {
-            PackedGemmKernel.Compute(weight, x, n, y, yStride, rowStart, first, end);
+            int tail = FusedTailTokens(weight, n, rowStart);
+            PackedGemmKernel.Compute(weight, x, n - tail, y, yStride, rowStart, first, end);
+            ComputeTail(weight, x, n, tail, y, yStride, rowStart, first, end);
         }
         else
         {
             ComputeTiled(weight, x, n, y, yStride, rowStart, first, end);
+        }
+    }
+
+    /// <summary>
+    /// How many tokens past the last whole 32-token group of a packed-kernel product go through the fused kernels instead:
+    /// up to 24 (<see cref="FusedGemvKernel.MaxTokens"/>) would fill a 32-lane group only in part, at the cost of a whole
+    /// one (one thread, FP8 384 × 1024: 33 tokens as two groups 100 GFLOP/s, 32 tokens 179, 1 token fused 73; an expert
+    /// of a prefill gets 32·k + a few tokens as often as not). 0 when none do.
+    /// </summary>
+    public static int FusedTailTokens(in WeightMatrix weight, int n, int rowStart)
+    {
+        int tail = n % PackedGemmKernel.TokenGroup;
+        return n > PackedGemmKernel.TokenGroup && tail <= FusedGemvKernel.MaxTokens && UsesPacked(weight, n) && UsesFused(weight, tail, rowStart)
+            ? tail : 0;
+    }
+
+    /// <summary>y[t] for the last <paramref name="tail"/> of n tokens (<see cref="FusedTailTokens"/>), rows [first, end).</summary>
+    public static void ComputeTail(in WeightMatrix weight, float* x, int n, int tail, float* y, int yStride, int rowStart, int first, int end)
+    {
+        if (tail > 0)
+        {
+            ComputeFused(weight, x + ((long)(n - tail) * weight.Columns), tail, y + ((long)(n - tail) * yStride), yStride, rowStart, first,
+                end);
         }
     }
 
