@@ -62,6 +62,48 @@ public sealed class WorkerPoolTests
         Assert.All(job.Counts, count => Assert.Equal(1, count));
     }
 
+    [Fact]
+    public void Profile_TimesEveryRunThatUsesTheWorkers_PerJob()
+    {
+        using var pool = new WorkerPool(2) { Profile = new PoolProfile() };
+        var a = new SpinningJob("a");
+        var b = new SpinningJob("b");
+
+        for (int run = 0; run < 3; run++)
+        {
+            pool.Run(a, 8);
+        }
+
+        pool.Run(b, 4);
+        pool.Run(b, 4);
+        pool.Run(b, 1); // one task runs on the caller: no pool run to time
+        var profile = pool.Profile;
+        pool.Profile = null;
+        pool.Run(b, 4); // not profiled any more
+
+        var rows = profile.Rows;
+        Assert.Equal(["a", "b"], rows.Select(row => row.Job)); // the most time first: 24 tasks against 8
+        Assert.Equal([3L, 2L], rows.Select(row => row.Runs));
+        Assert.All(rows, row =>
+        {
+            Assert.True(row.CallerBusyMicroseconds > 0 && row.CallerWaitMicroseconds >= 0 && row.WakeMicroseconds >= 0);
+            Assert.Equal(row.MicrosecondsPerRun, row.CallerBusyMicroseconds + row.CallerWaitMicroseconds, 6);
+            Assert.Equal(row.MicrosecondsPerRun * row.Runs / 1000, row.TotalMilliseconds, 6);
+        });
+        Assert.True(rows[0].WorkersBusyMicroseconds > 0, "the worker ran none of 24 spinning tasks");
+
+        profile.Clear();
+        Assert.Empty(profile.Rows);
+    }
+
+    /// <summary>Tasks that each spin a while (so both threads get some), named for the profile.</summary>
+    private sealed class SpinningJob(string name) : IParallelJob
+    {
+        public void Execute(int task) => Thread.SpinWait(20_000);
+
+        public override string ToString() => name;
+    }
+
     private sealed class CountingJob(int tasks) : IParallelJob
     {
         public int[] Counts { get; } = new int[tasks];

@@ -59,7 +59,7 @@ public sealed class CommandLineTests : IDisposable
         string model = Path.Combine(_temp, "tiny");
         Assert.Equal(0, Run("make-model", "--out", model, "--preset", "tiny").Code);
 
-        var text = Run("bench", "--model", model, "--prompt-tokens", "16", "--decode-steps", "2", "--batch", "1,2");
+        var text = Run("bench", "--model", model, "--prompt-tokens", "16", "--decode-steps", "2", "--batch", "1,2", "--pool-profile");
         var json = Run("bench", "--model", model, "--prompt-tokens", "8,16", "--decode-steps", "2", "--batch", "1", "--json");
 
         Assert.True(text.Code == 0, text.Error);
@@ -69,6 +69,11 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("of bandwidth roofline", text.Output, StringComparison.Ordinal);
         Assert.Contains("kernel FP8  matrix-vector 8192x8192", text.Output, StringComparison.Ordinal);
         Assert.Contains("kernel BF16 matrix-matrix 2048x2048, 512 tokens", text.Output, StringComparison.Ordinal);
+        // --pool-profile: after the figures, where the pool's time went in each measurement, one row per kind of run.
+        Assert.Contains($"pool profile: {model}, prefill 16 tokens", text.Output, StringComparison.Ordinal);
+        Assert.Contains($"pool profile: {model}, decode batch 2", text.Output, StringComparison.Ordinal);
+        Assert.Contains("caller us", text.Output, StringComparison.Ordinal);
+        Assert.Matches(@"\n    Linear 1000x192 BF16, 1 tokens, \d+x1 tasks +\d+ ", text.Output); // the output head, in decode
         Assert.True(json.Code == 0, json.Error);
         using var report = JsonDocument.Parse(json.Output);
         var machine = report.RootElement.GetProperty("machine");
@@ -106,6 +111,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData(new[] { "generate", "--model", "GOLDEN" }, "give at least one --prompt-ids")]
     [InlineData(new[] { "make-model", "--out", "x", "--preset", "huge" }, "--preset must be one of tiny, small")]
     [InlineData(new[] { "convert", "bf16-to-fp8" }, "the only conversion is 'fp8-to-bf16'")]
+    [InlineData(new[] { "bench", "--json", "--pool-profile" }, "--pool-profile prints tables after the figures; it does not combine with --json")]
     public void Run_BadCommandLine_ExitsTwoWithMessage(string[] arguments, string expected)
     {
         var (code, _, error) = Run([.. arguments.Select(a => a == "GOLDEN" ? Golden("tiny-bf16") : a)]);

@@ -42,6 +42,13 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     public int Threads => _pool.Threads;
 
+    /// <summary>Times every run of the backend's pool into this profile while set (<see cref="WorkerPool.Profile"/>).</summary>
+    public PoolProfile? PoolProfile
+    {
+        get => _pool.Profile;
+        set => _pool.Profile = value;
+    }
+
     public void Linear(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int rowStart, int rowCount, Span<float> y)
     {
         CheckLength(x, (long)n * weight.Columns, nameof(x));

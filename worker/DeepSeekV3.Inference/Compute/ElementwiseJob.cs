@@ -42,6 +42,9 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
 
     public int Tasks { get; private set; }
 
+    /// <summary>The run's shape, for <see cref="PoolProfile"/>.</summary>
+    public override string ToString() => $"{_operation} {_items}x{_rowLength}, {Tasks} tasks";
+
     public static bool IsWorthSplitting(long floats, int threads) => threads > 1 && floats >= MinFloatsToSplit;
 
     /// <summary>accumulator[i] += x[i] for i &lt; count.</summary>

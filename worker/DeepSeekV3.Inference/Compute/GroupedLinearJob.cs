@@ -16,8 +16,12 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
     private long[] _packedOffsets = new long[16]; // per product: where its transposed x starts in the packed buffer, or -1
     private (int Product, int First, int End, long Work)[] _tasks = new (int, int, int, long)[64];
     private float* _packed;
+    private int _productCount;
 
     public int Tasks { get; private set; }
+
+    /// <summary>The run's shape, for <see cref="PoolProfile"/>.</summary>
+    public override string ToString() => $"LinearGroup {_productCount} products, {Tasks} tasks";
 
     /// <summary>Cuts the products into tasks; inputs worth transposing once are planned into <paramref name="packing"/>.</summary>
     public void Set(ReadOnlySpan<LinearProduct> products, PackInputJob packing)
@@ -29,6 +33,7 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
         }
 
         products.CopyTo(_products);
+        _productCount = products.Length;
         Tasks = 0;
         _packed = null;
         for (int p = 0; p < products.Length; p++)

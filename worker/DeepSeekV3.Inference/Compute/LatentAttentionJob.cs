@@ -52,6 +52,9 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
 
     public int Tasks => _blockCount + (_tiles * HeadGroups * _splits);
 
+    /// <summary>The run's shape, for <see cref="PoolProfile"/>.</summary>
+    public override string ToString() => $"LatentAttention {_blockCount} blocks, {_tiles} tiles x {HeadGroups} head groups x {_splits} key ranges";
+
     private int HeadGroups => (_heads + _groupHeads - 1) / _groupHeads;
 
     /// <summary>Plans the step's attention for a pool of <paramref name="threads"/> threads.</summary>

@@ -27,6 +27,10 @@ internal sealed unsafe class LinearJob : IParallelJob
 
     public int Tasks => _rowSlices * _tokenSlices;
 
+    /// <summary>The run's shape, for <see cref="PoolProfile"/>.</summary>
+    public override string ToString() =>
+        $"Linear {_rowCount}x{_weight.Columns} {_weight.Format}, {_n} tokens, {_rowSlices}x{_tokenSlices} tasks{(_packed != null ? ", x packed" : "")}";
+
     public void Set(in WeightMatrix weight, float* x, float* y, int n, int rowStart, int rowCount, int tasks, int threads)
     {
         _weight = weight;

@@ -19,6 +19,9 @@ internal sealed unsafe class LinearTransposedJob : IParallelJob
 
     public int Tasks { get; private set; }
 
+    /// <summary>The run's shape, for <see cref="PoolProfile"/>.</summary>
+    public override string ToString() => $"LinearTransposed {_rowCount}x{_weight.Columns} {_weight.Format}, {_n} tokens, {Tasks} tasks";
+
     public void Set(in WeightMatrix weight, float* x, float* y, int n, int rowStart, int rowCount, int tasks) =>
         Set(weight, x, y, n, rowStart, rowCount, heads: 1, headRowStride: 0, slicesPerHead: tasks);
 

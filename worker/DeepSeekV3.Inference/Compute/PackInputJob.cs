@@ -19,6 +19,9 @@ internal sealed unsafe class PackInputJob : IParallelJob
 
     public int Tasks { get; private set; }
 
+    /// <summary>The run's shape, for <see cref="PoolProfile"/>.</summary>
+    public override string ToString() => $"PackInput {_inputCount} inputs, {Tasks} tasks";
+
     /// <summary>Floats the pass writes: the shared buffer's size.</summary>
     public long Floats { get; private set; }
 

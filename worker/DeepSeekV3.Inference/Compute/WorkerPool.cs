@@ -35,21 +35,30 @@ public sealed class WorkerPool : IDisposable
     private int _running;    // workers still inside the current run
     private ExceptionDispatchInfo? _failure;
     private volatile bool _disposed;
+    private bool _profiling;          // this run is profiled: workers stamp when they start and finish its tasks
+    private readonly long[] _started;  // per worker, this run (profiling only)
+    private readonly long[] _finished;
 
     public WorkerPool(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         Threads = threads;
         _workers = new Thread[threads - 1];
+        _started = new long[_workers.Length];
+        _finished = new long[_workers.Length];
         for (int i = 0; i < _workers.Length; i++)
         {
-            _workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"dsv3-compute-{i + 1}" };
+            int index = i;
+            _workers[i] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"dsv3-compute-{i + 1}" };
             _workers[i].Start();
         }
     }
 
     /// <summary>Threads that execute tasks, the caller included.</summary>
     public int Threads { get; }
+
+    /// <summary>When set, every run that uses the workers is timed into it (a few clock reads per run); null: none is.</summary>
+    public PoolProfile? Profile { get; set; }
 
     /// <summary>Runs tasks [0, <paramref name="taskCount"/>) of <paramref name="job"/> and waits for all of them.</summary>
     public void Run(IParallelJob job, int taskCount)
@@ -77,10 +86,18 @@ public sealed class WorkerPool : IDisposable
             _nextTask = -1;
             _failure = null;
             _running = _workers.Length;
+            var profile = Profile;
+            _profiling = profile is not null;
+            long start = _profiling ? Stopwatch.GetTimestamp() : 0;
             Interlocked.Increment(ref _generation); // a full fence: workers that see the new value see the fields above
             WakeSleepers();
             ExecuteTasks();
+            long callerDone = _profiling ? Stopwatch.GetTimestamp() : 0;
             WaitForWorkers();
+            if (profile is not null)
+            {
+                RecordRun(profile, job, start, callerDone, Stopwatch.GetTimestamp());
+            }
 
             _job = null;
             _failure?.Throw();
@@ -144,7 +161,21 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    private void WorkerLoop()
+    private void RecordRun(PoolProfile profile, IParallelJob job, long start, long callerDone, long end)
+    {
+        double microseconds = 1e6 / Stopwatch.Frequency;
+        long firstStart = long.MaxValue, busy = 0;
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            firstStart = Math.Min(firstStart, _started[i]);
+            busy += _finished[i] - _started[i];
+        }
+
+        profile.Record(job.ToString() ?? job.GetType().Name, (end - start) * microseconds, (firstStart - start) * microseconds,
+            (callerDone - start) * microseconds, busy * microseconds / _workers.Length, (end - callerDone) * microseconds);
+    }
+
+    private void WorkerLoop(int index)
     {
         int seen = 0;
         while (true)
@@ -155,8 +186,19 @@ public sealed class WorkerPool : IDisposable
                 return;
             }
 
+            bool profiling = _profiling;
+            if (profiling)
+            {
+                _started[index] = Stopwatch.GetTimestamp();
+            }
+
             ExecuteTasks();
-            Interlocked.Decrement(ref _running);
+            if (profiling)
+            {
+                _finished[index] = Stopwatch.GetTimestamp();
+            }
+
+            Interlocked.Decrement(ref _running); // a full fence: the caller that sees the count sees the stamps
         }
     }
 

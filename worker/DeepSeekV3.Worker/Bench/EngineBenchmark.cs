@@ -17,7 +17,11 @@ public static class EngineBenchmark
     private const int WarmupSteps = 2;
     private const double WarmupSeconds = 1.5;
 
-    public static PrefillResult Prefill(Transformer model, int tokens)
+    /// <summary>
+    /// Prefill tokens/s of a <paramref name="tokens"/>-token prompt; <paramref name="profile"/>, when given, is cleared as
+    /// the counted runs begin, so it holds the pool's runs of those only.
+    /// </summary>
+    public static PrefillResult Prefill(Transformer model, int tokens, PoolProfile? profile = null)
     {
         var prompt = Prompt(model.Config, tokens, seed: 1);
         var cache = model.CreateKvCache(tokens);
@@ -27,11 +31,18 @@ public static class EngineBenchmark
         var logits = new float[model.Config.VocabSize];
         var batch = new ForwardBatch(cache);
         double best = double.MaxValue;
+        bool profileStarted = false;
         long warmupStart = Stopwatch.GetTimestamp();
         for (int run = 0; run < Runs || Stopwatch.GetElapsedTime(warmupStart).TotalSeconds < WarmupSeconds; run++)
         {
             batch.Clear();
             batch.AddSequence(table, prompt, 0, wantLogits: true);
+            if (!profileStarted && (Stopwatch.GetElapsedTime(warmupStart).TotalSeconds >= WarmupSeconds || run >= Runs - 1))
+            {
+                profile?.Clear(); // the profile holds the runs that start after the warm-up
+                profileStarted = true;
+            }
+
             long start = Stopwatch.GetTimestamp();
             model.Forward(batch, state, logits);
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -45,7 +56,11 @@ public static class EngineBenchmark
         return new PrefillResult(tokens, tokens / best, 2 * multiplyAdds / best);
     }
 
-    public static DecodeResult Decode(Transformer model, int batchSize, int contextTokens, int steps)
+    /// <summary>
+    /// Decode tokens/s of a batch of <paramref name="batchSize"/> sequences after <paramref name="contextTokens"/>; a given
+    /// <paramref name="profile"/> is cleared before the counted steps.
+    /// </summary>
+    public static DecodeResult Decode(Transformer model, int batchSize, int contextTokens, int steps, PoolProfile? profile = null)
     {
         var config = model.Config;
         var cache = model.CreateKvCache(batchSize * (contextTokens + steps + WarmupSteps + 16));
@@ -78,6 +93,7 @@ public static class EngineBenchmark
         // Best of a few windows of `steps` steps from the end of the context, as the prefill figures are a best.
         double seconds = double.MaxValue;
         long allocated = long.MaxValue;
+        profile?.Clear();
         for (int run = 0; run < Runs; run++)
         {
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);

@@ -13,7 +13,7 @@ namespace DeepSeekV3.Worker.Commands;
 public static class BenchCommand
 {
     public const string Usage =
-        "dsv3 bench [--model DIR ... | --preset tiny|small] [--prompt-tokens 128,1024] [--context-tokens N] [--decode-steps N] [--batch 1,4,16] [--threads N] [--json]";
+        "dsv3 bench [--model DIR ... | --preset tiny|small] [--prompt-tokens 128,1024] [--context-tokens N] [--decode-steps N] [--batch 1,4,16] [--threads N] [--json | --pool-profile]";
 
     /// <summary>Tokens of the prefill kernel figure: a typical prefill chunk.</summary>
     private const int PrefillKernelTokens = 512;
@@ -35,7 +35,7 @@ public static class BenchCommand
             return GrpcBenchCommand.Run([.. arguments.Skip(1)], output);
         }
 
-        var args = new CommandLineArguments(arguments, new HashSet<string> { "json" });
+        var args = new CommandLineArguments(arguments, new HashSet<string> { "json", "pool-profile" });
         var models = args.All("model").ToList();
         string preset = args.Optional("preset") ?? "small";
         var promptTokens = CommandLineArguments.ParseIds("prompt-tokens", args.Optional("prompt-tokens") ?? "128,1024");
@@ -44,7 +44,13 @@ public static class BenchCommand
         int threads = args.Number("threads", Environment.ProcessorCount, 1, 1024);
         var batches = CommandLineArguments.ParseIds("batch", args.Optional("batch") ?? "1,4,16");
         bool json = args.Flag("json");
+        bool poolProfile = args.Flag("pool-profile");
         args.RejectUnknown();
+        if (json && poolProfile)
+        {
+            throw new UsageException("--pool-profile prints tables after the figures; it does not combine with --json");
+        }
+
         if (batches.Any(b => b < 1) || promptTokens.Any(p => p < 1))
         {
             throw new UsageException("--batch sizes and --prompt-tokens must be at least 1");
@@ -66,7 +72,9 @@ public static class BenchCommand
                 KernelBenchmark.MatrixMatrix(backend, WeightFormat.BF16, PrefillKernelTokens)];
         }
 
-        var results = models.Select(directory => Measure(directory, threads, promptTokens, batches, contextTokens, decodeSteps)).ToArray();
+        var profiles = poolProfile ? new StringWriter() : null;
+        var results = models.Select(directory => Measure(directory, threads, promptTokens, batches, contextTokens, decodeSteps, profiles))
+            .ToArray();
         var report = new BenchReport(machine, kernels, results);
         if (json)
         {
@@ -77,13 +85,19 @@ public static class BenchCommand
         else
         {
             report.WriteText(output);
+            output.Write(profiles?.ToString());
         }
 
         return 0;
     }
 
+    /// <summary>
+    /// The model's figures; with <paramref name="profiles"/>, also where the pool's time went in each measurement's counted
+    /// runs (<see cref="PoolProfile"/>; the clock reads and labels it takes cost a little time and allocate, so figures
+    /// of a profiled bench are a little lower and allocations not zero).
+    /// </summary>
     private static ModelBenchmark Measure(string directory, int threads, int[] promptTokens, int[] batches, int contextTokens,
-        int decodeSteps)
+        int decodeSteps, TextWriter? profiles)
     {
         using var checkpoint = Checkpoint.Open(directory);
         using var backend = new CpuBackend(threads);
@@ -95,9 +109,25 @@ public static class BenchCommand
         }
 
         CheckpointPreloader.Preload(checkpoint, [.. checkpoint.RequestedTensors], _ => { });
-        var prefill = promptTokens.Select(tokens => EngineBenchmark.Prefill(model, tokens)).ToArray();
-        var decode = batches.Select(batch => EngineBenchmark.Decode(model, batch, contextTokens, decodeSteps)).ToArray();
+        var profile = profiles is null ? null : new PoolProfile();
+        backend.PoolProfile = profile;
+        var prefill = promptTokens.Select(tokens => Profiled(EngineBenchmark.Prefill(model, tokens, profile), profile, profiles,
+            $"pool profile: {directory}, prefill {tokens} tokens")).ToArray();
+        var decode = batches.Select(batch => Profiled(EngineBenchmark.Decode(model, batch, contextTokens, decodeSteps, profile), profile,
+            profiles, $"pool profile: {directory}, decode batch {batch}")).ToArray();
+        backend.PoolProfile = null;
         return new ModelBenchmark(directory, c.Quantization is null ? "BF16" : "FP8 e4m3 (128x128 blocks)", c.NumHiddenLayers,
             c.HiddenSize, model.StoredBytes, prefill, decode);
+    }
+
+    private static T Profiled<T>(T result, PoolProfile? profile, TextWriter? profiles, string title)
+    {
+        if (profile is not null && profiles is not null)
+        {
+            profiles.WriteLine(title);
+            profile.WriteText(profiles);
+        }
+
+        return result;
     }
 }
