@@ -319,6 +319,11 @@ internal static unsafe class PackedGemmKernel
         {
             for (int c = 0; c < whole; c++)
             {
+                if ((c & 1) == 0)
+                {
+                    PrefetchNextPanel(weight.Data + ((long)(row + PanelRows) * columns * 2) + (c * Chunk * 2), columns * 2L);
+                }
+
                 float* tile = tiles + (c * TileFloats);
                 ushort* codes = (ushort*)weight.Data + ((long)row * columns) + (c * Chunk);
                 for (int i = 0; i < rows; i++, codes += columns)
@@ -348,6 +353,11 @@ internal static unsafe class PackedGemmKernel
                 {
                     block++;
                     blockEnd += chunksPerBlock;
+                }
+
+                if ((c & 3) == 0)
+                {
+                    PrefetchNextPanel(weight.Data + ((long)(row + PanelRows) * columns) + (c * Chunk), columns);
                 }
 
                 float* tile = tiles + (c * TileFloats);
@@ -385,6 +395,21 @@ internal static unsafe class PackedGemmKernel
             {
                 Vector512.Load(values + ((c - done) * Chunk)).Store(tile + (c * TileFloats));
             }
+        }
+    }
+
+    /// <summary>
+    /// Requests one cache line of each of the next panel's 12 rows at <paramref name="at"/> (the same column offset as the
+    /// chunk being decoded), a line per row every 64 bytes of codes: a panel reads its rows as 12 short streams at once,
+    /// more than the hardware prefetcher follows, and the first panel of a cold expert waited on memory. Past the
+    /// matrix's last row the requests touch a neighbour's memory or none: prefetches never fault.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchNextPanel(byte* at, long rowBytes)
+    {
+        for (int i = 0; i < PanelRows; i++)
+        {
+            WeightPrefetch.Lines(at + (i * rowBytes), 1);
         }
     }
 
