@@ -338,6 +338,59 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.BF16, 37, 2, 336)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 37, 1, 320)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 5, 2, 336)]
+    [InlineData(WeightFormat.F32, 13, 2, 70)]
+    public void AbsorbHeads_InPlaceInStridedBuffers_MatchesPerHeadProducts(WeightFormat format, int tokens, int threads, int columns)
+    {
+        // W_UK of a prefill: 3 heads of 64 rows every 100 (rows 0..263 of 300, crossing FP8 block boundaries), x read from
+        // [tokens, 3 heads of 96] plus 7 padding values per token row, y written into [tokens, 3 heads of columns] plus 5
+        // padding values that must stay untouched. 336 columns: 64-column tiles and a 16-column one; 70: one 64-column
+        // tile and 6 columns one by one; 37 and 13 tokens: a partial last group of 6.
+        const int Heads = 3, HeadRows = 100, Rows = 64, HeadWidth = 96;
+        int xStride = (Heads * HeadWidth) + 7, yStride = (Heads * columns) + 5;
+        using var weight = TestWeight.Create(format, 300, columns, seed: 41);
+        var x = Random(tokens * xStride, seed: 42);
+        var y = new float[tokens * yStride];
+        Array.Fill(y, -7f);
+        using var backend = new CpuBackend(threads);
+
+        backend.AbsorbHeads(x, xStride, HeadWidth, tokens, weight.Matrix, Heads, HeadRows, Rows, y, yStride);
+
+        for (int h = 0; h < Heads; h++)
+        {
+            var slice = new float[Rows * columns];
+            for (int r = 0; r < Rows; r++)
+            {
+                weight.Matrix.DequantizeRow((h * HeadRows) + r, slice.AsSpan(r * columns, columns));
+            }
+
+            for (int t = 0; t < tokens; t++)
+            {
+                for (int c = 0; c < columns; c++)
+                {
+                    double expected = 0;
+                    for (int r = 0; r < Rows; r++)
+                    {
+                        expected += (double)x[(t * xStride) + (h * HeadWidth) + r] * slice[(r * columns) + c];
+                    }
+
+                    Assert.InRange(Math.Abs(y[(t * yStride) + (h * columns) + c] - expected), 0, Tolerance);
+                }
+            }
+        }
+
+        for (int t = 0; t < tokens; t++)
+        {
+            Assert.All(y.AsSpan((t * yStride) + (Heads * columns), 5).ToArray(), value => Assert.Equal(-7f, value));
+        }
+
+        Assert.Throws<ArgumentException>(() => backend.AbsorbHeads(x, xStride, HeadWidth, tokens, weight.Matrix, Heads, 150, Rows, y, yStride));
+        Assert.Throws<ArgumentException>(() => backend.AbsorbHeads(x, xStride, HeadWidth, tokens, weight.Matrix, Heads, HeadRows, Rows, y, columns));
+    }
+
+    [Theory]
     [InlineData(WeightFormat.BF16, 1, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 1, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 3, 1)]

@@ -20,6 +20,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     private readonly WorkerPool _pool;
     private readonly LinearJob _linear = new();
     private readonly LinearTransposedJob _linearTransposed = new();
+    private readonly AbsorbHeadsJob _absorbHeads = new();
     private readonly GroupedLinearJob _grouped = new();
     private readonly PackInputJob _packInput = new();
     private float[]? _packedInput; // x of prefill-sized products, transposed once for all their row slices
@@ -128,6 +129,30 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             // Decode-sized: every head's few tokens are one task (one head's rows are a few KB), all heads one dispatch.
             var job = _linearTransposed;
             job.Set(weight, xPointer, yPointer, n, 0, rowCount, heads, headRowStride, slicesPerHead: 1);
+            _pool.Run(job, job.Tasks);
+        }
+    }
+
+    public void AbsorbHeads(ReadOnlySpan<float> x, int xRowStride, int xHeadStride, int n, in WeightMatrix weight, int heads,
+        int headRowStride, int rowCount, Span<float> y, int yRowStride)
+    {
+        int columns = weight.Columns;
+        if (n < 1 || heads < 1 || rowCount < 1 || xHeadStride < rowCount || xRowStride < ((heads - 1) * (long)xHeadStride) + rowCount
+            || yRowStride < (long)heads * columns || ((heads - 1) * (long)headRowStride) + rowCount > weight.Rows)
+        {
+            throw new ArgumentException($"AbsorbHeads: {heads} heads of {rowCount} rows every {headRowStride}, x strides {xRowStride}/{xHeadStride}, y stride {yRowStride}, {columns} columns, {n} tokens do not fit");
+        }
+
+        CheckLength(x, ((n - 1) * (long)xRowStride) + ((heads - 1) * (long)xHeadStride) + rowCount, nameof(x));
+        CheckLength(y, ((n - 1) * (long)yRowStride) + ((long)heads * columns), nameof(y));
+        fixed (float* xPointer = x)
+        fixed (float* yPointer = y)
+        {
+            // Each task dequantizes its head's rows once: slices of tokens per head only when there are few heads, enough
+            // tasks to balance the threads.
+            var job = _absorbHeads;
+            int slices = Math.Clamp(((4 * _pool.Threads) + heads - 1) / heads, 1, Math.Max(1, n / 16));
+            job.Set(weight, xPointer, xRowStride, xHeadStride, n, heads, headRowStride, rowCount, yPointer, yRowStride, slices);
             _pool.Run(job, job.Tasks);
         }
     }

@@ -23,6 +23,14 @@ public interface IComputeBackend
     void LinearTransposedHeads(ReadOnlySpan<float> x, int n, in WeightMatrix weight, int heads, int headRowStride, int rowCount,
         Span<float> y);
 
+    /// <summary>
+    /// The absorbed W_UK product of a prefill-sized step, every head in one dispatch and in place:
+    /// y[t·yRowStride + h·W.Columns + c] = Σ_r x[t·xRowStride + h·xHeadStride + r] · W[h·headRowStride + r, c] for t &lt; n,
+    /// h &lt; heads, r &lt; rowCount (x and y are [tokens, heads, ·] buffers; nothing else of y is written).
+    /// </summary>
+    void AbsorbHeads(ReadOnlySpan<float> x, int xRowStride, int xHeadStride, int n, in WeightMatrix weight, int heads, int headRowStride,
+        int rowCount, Span<float> y, int yRowStride);
+
     /// <summary>y[n, W.Columns] = rows <paramref name="tokens"/> of the table.</summary>
     void Embedding(in WeightMatrix table, ReadOnlySpan<int> tokens, Span<float> y);
 

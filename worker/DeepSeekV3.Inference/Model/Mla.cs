@@ -131,30 +131,25 @@ public sealed class Mla
     }
 
     /// <summary>
-    /// q_latent[t, h] = q_nope[t, h] · W_UK[h] ([nope] · [nope, rank] → [rank]): all heads in one dispatch for decode-sized
-    /// steps, one head at a time for long ones (the backend then transposes each head's slice once).
+    /// q_latent[t, h] = q_nope[t, h] · W_UK[h] ([nope] · [nope, rank] → [rank]), all heads in one dispatch: in place inside
+    /// Query and QueryLatent for long steps, through [heads, n, ·] copies for decode-sized ones (whose kernel takes them).
     /// </summary>
     private void AbsorbQueries(IComputeBackend backend, RunState s, int n)
     {
         var c = _config;
         int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, headRows = nope + c.VHeadDim;
-        int block = n <= GroupedHeadTokens ? heads : 1;
-        var nopes = s.HeadNope.AsSpan(0, block * n * nope);      // [block, n, nope]
-        var latents = s.HeadLatent.AsSpan(0, block * n * rank);  // [block, n, rank]
-        for (int first = 0; first < heads; first += block)
+        if (n > GroupedHeadTokens)
         {
-            GatherHeads(backend, s.Query, heads, c.QkHeadDim, first, block, n, nopes, nope);
-            if (block == heads)
-            {
-                backend.LinearTransposedHeads(nopes, n, _kvBProj, heads, headRows, nope, latents);
-            }
-            else
-            {
-                backend.LinearTransposed(nopes, n, _kvBProj, first * headRows, nope, latents);
-            }
-
-            ScatterHeads(backend, latents, first, block, n, s.QueryLatent, heads, rank);
+            backend.AbsorbHeads(s.Query.AsSpan(0, n * heads * c.QkHeadDim), heads * c.QkHeadDim, c.QkHeadDim, n, _kvBProj, heads, headRows,
+                nope, s.QueryLatent.AsSpan(0, n * heads * rank), heads * rank);
+            return;
         }
+
+        var nopes = s.HeadNope.AsSpan(0, heads * n * nope);      // [heads, n, nope]
+        var latents = s.HeadLatent.AsSpan(0, heads * n * rank);  // [heads, n, rank]
+        GatherHeads(backend, s.Query, heads, c.QkHeadDim, 0, heads, n, nopes, nope);
+        backend.LinearTransposedHeads(nopes, n, _kvBProj, heads, headRows, nope, latents);
+        ScatterHeads(backend, latents, 0, heads, n, s.QueryLatent, heads, rank);
     }
 
     /// <summary>out[t, h] = W_UV[h] · o_latent[t, h] ([v, rank] · [rank] → [v]), blocked like <see cref="AbsorbQueries"/>.</summary>
