@@ -391,6 +391,55 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.BF16, 37, 2, 256)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 19, 1, 256)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 6, 2, 70)]
+    [InlineData(WeightFormat.F32, 13, 2, 70)]
+    public void ApplyHeads_InPlaceInStridedBuffers_MatchesPerHeadProducts(WeightFormat format, int tokens, int threads, int columns)
+    {
+        // W_UV of a prefill: 3 heads of 64 value rows starting 36 rows into every 128 (rows 36..355 of 400, crossing FP8
+        // block boundaries); x read from [tokens, 3 heads of columns + 3] plus 7 padding values per token row, y written
+        // into [tokens, 3 heads of 64] plus 5 padding values that must stay untouched. The transposed slice (columns rows of
+        // 64) takes one 64-column tile; 256 columns are whole 16 × 16 squares, 70 leave edges transposed one by one.
+        const int Heads = 3, HeadRows = 128, RowStart = 36, Rows = 64;
+        int headWidth = columns + 3, xStride = (Heads * headWidth) + 7, yStride = (Heads * Rows) + 5;
+        using var weight = TestWeight.Create(format, 400, columns, seed: 43);
+        var x = Random(tokens * xStride, seed: 44);
+        var y = new float[tokens * yStride];
+        Array.Fill(y, -7f);
+        using var backend = new CpuBackend(threads);
+
+        backend.ApplyHeads(x, xStride, headWidth, tokens, weight.Matrix, Heads, HeadRows, RowStart, Rows, y, yStride);
+
+        var row = new float[columns];
+        for (int h = 0; h < Heads; h++)
+        {
+            for (int v = 0; v < Rows; v++)
+            {
+                weight.Matrix.DequantizeRow((h * HeadRows) + RowStart + v, row);
+                for (int t = 0; t < tokens; t++)
+                {
+                    double expected = 0;
+                    for (int c = 0; c < columns; c++)
+                    {
+                        expected += (double)row[c] * x[(t * xStride) + (h * headWidth) + c];
+                    }
+
+                    Assert.InRange(Math.Abs(y[(t * yStride) + (h * Rows) + v] - expected), 0, 4 * Tolerance);
+                }
+            }
+        }
+
+        for (int t = 0; t < tokens; t++)
+        {
+            Assert.All(y.AsSpan((t * yStride) + (Heads * Rows), 5).ToArray(), value => Assert.Equal(-7f, value));
+        }
+
+        Assert.Throws<ArgumentException>(() => backend.ApplyHeads(x, xStride, headWidth, tokens, weight.Matrix, Heads, HeadRows, 100, Rows, y, yStride));
+        Assert.Throws<ArgumentException>(() => backend.ApplyHeads(x, xStride, columns - 1, tokens, weight.Matrix, Heads, HeadRows, RowStart, Rows, y, yStride));
+    }
+
+    [Theory]
     [InlineData(WeightFormat.BF16, 1, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 1, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 3, 1)]

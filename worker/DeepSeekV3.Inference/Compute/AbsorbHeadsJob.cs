@@ -3,10 +3,11 @@ using System.Numerics.Tensors;
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// y[t, h, ·] = Σ_r x[t, h, r] · W[h·headRowStride + r, ·] for every head h of a prefill-sized step (the absorbed
-/// q · W_UK), x and y read and written in place inside their [tokens, heads, ·] buffers. One task per head and slice of
-/// tokens; each task dequantizes its head's rows once (rowCount × columns floats, in the thread's scratch) and runs
-/// <see cref="WeightedRowsKernel"/> over its tokens.
+/// The absorbed attention products of a prefill-sized step for every head, x and y read and written in place inside
+/// their [tokens, heads, ·] buffers: y[t, h, ·] = Σ_r x[t, h, r] · S_h[r, ·], where S_h is head h's slice of kv_b_proj
+/// (rows h·headRowStride + rowStart .., rowCount of them) as stored (q · W_UK) or transposed (o · W_UVᵀ). One task per
+/// head and slice of tokens; each task dequantizes (and transposes) its head's slice once into the thread's scratch and
+/// runs <see cref="WeightedRowsKernel"/> over its tokens.
 /// </summary>
 internal sealed unsafe class AbsorbHeadsJob : IParallelJob
 {
@@ -20,15 +21,24 @@ internal sealed unsafe class AbsorbHeadsJob : IParallelJob
     private int _headRowStride;
     private int _rowCount;
     private int _slices; // token slices per head
+    private int _rowStart;
+    private bool _transposed;
+
+    [ThreadStatic]
+    private static float[]? t_transposed;
 
     public int Tasks { get; private set; }
 
     /// <summary>The run's shape, for <see cref="PoolProfile"/>.</summary>
-    public override string ToString() => $"AbsorbHeads {_rowCount}x{_weight.Columns} {_weight.Format}, {_n} tokens, {Tasks} tasks";
+    public override string ToString() =>
+        $"{(_transposed ? "ApplyHeads" : "AbsorbHeads")} {_rowCount}x{_weight.Columns} {_weight.Format}, {_n} tokens, {Tasks} tasks";
 
-    public void Set(in WeightMatrix weight, float* x, int xRowStride, int xHeadStride, int n, int heads, int headRowStride, int rowCount,
-        float* y, int yRowStride, int slicesPerHead)
+    /// <summary>Slices as stored when <paramref name="transposed"/> is false ([rowCount, columns]), else transposed ([columns, rowCount]).</summary>
+    public void Set(in WeightMatrix weight, float* x, int xRowStride, int xHeadStride, int n, int heads, int headRowStride, int rowStart,
+        int rowCount, bool transposed, float* y, int yRowStride, int slicesPerHead)
     {
+        _rowStart = rowStart;
+        _transposed = transposed;
         _weight = weight;
         _x = x;
         _y = y;
@@ -42,32 +52,65 @@ internal sealed unsafe class AbsorbHeadsJob : IParallelJob
         Tasks = heads * slicesPerHead;
     }
 
+    /// <summary>target[c, r] = source[r, c] for source [rows, columns]: whole 16 × 16 squares in registers, the edges one by one.</summary>
+    private static void Transpose(Span<float> source, int rows, int columns, Span<float> target)
+    {
+        int wholeRows = PackedGemmKernel.IsSupported ? rows & ~15 : 0, wholeColumns = columns & ~15;
+        fixed (float* from = source)
+        fixed (float* to = target)
+        {
+            for (int r = 0; r < wholeRows; r += 16)
+            {
+                for (int c = 0; c < wholeColumns; c += 16)
+                {
+                    PackedGemmKernel.Transpose16(from + ((long)r * columns) + c, columns, to + ((long)c * rows) + r, rows);
+                }
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = r < wholeRows ? wholeColumns : 0; c < columns; c++)
+                {
+                    to[((long)c * rows) + r] = from[((long)r * columns) + c];
+                }
+            }
+        }
+    }
+
     public void Execute(int task)
     {
         int columns = _weight.Columns, head = task / _slices, slice = task % _slices;
         int first = (int)((long)_n * slice / _slices), end = (int)((long)_n * (slice + 1) / _slices);
-        float* x = _x + ((long)head * _xHeadStride), y = _y + ((long)head * columns);
-        var rows = CpuBackend.RowScratch(_rowCount * columns);
+        var stored = CpuBackend.RowScratch(_rowCount * columns);
         for (int r = 0; r < _rowCount; r++)
         {
-            _weight.DequantizeRow((head * _headRowStride) + r, rows.Slice(r * columns, columns));
+            _weight.DequantizeRow((head * _headRowStride) + _rowStart + r, stored.Slice(r * columns, columns));
         }
 
+        // The kernel's rows: the slice as stored, or its transpose.
+        var rows = _transposed ? AlignedScratch.Get(ref t_transposed, _rowCount * columns) : stored;
+        int kernelRows = _transposed ? columns : _rowCount, kernelColumns = _transposed ? _rowCount : columns;
+        if (_transposed)
+        {
+            Transpose(stored, _rowCount, columns, rows);
+        }
+
+        float* x = _x + ((long)head * _xHeadStride), y = _y + ((long)head * kernelColumns);
         fixed (float* w = rows)
         {
             if (WeightedRowsKernel.IsSupported)
             {
-                WeightedRowsKernel.Compute(w, _rowCount, columns, x, _xRowStride, first, end, y, _yRowStride);
+                WeightedRowsKernel.Compute(w, kernelRows, kernelColumns, x, _xRowStride, first, end, y, _yRowStride);
                 return;
             }
 
             for (int t = first; t < end; t++)
             {
-                var target = new Span<float>(y + ((long)t * _yRowStride), columns);
+                var target = new Span<float>(y + ((long)t * _yRowStride), kernelColumns);
                 target.Clear();
-                for (int r = 0; r < _rowCount; r++)
+                for (int r = 0; r < kernelRows; r++)
                 {
-                    TensorPrimitives.MultiplyAdd(rows.Slice(r * columns, columns), x[((long)t * _xRowStride) + r], target, target);
+                    TensorPrimitives.MultiplyAdd(rows.Slice(r * kernelColumns, kernelColumns), x[((long)t * _xRowStride) + r], target, target);
                 }
             }
         }

@@ -134,25 +134,38 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     }
 
     public void AbsorbHeads(ReadOnlySpan<float> x, int xRowStride, int xHeadStride, int n, in WeightMatrix weight, int heads,
-        int headRowStride, int rowCount, Span<float> y, int yRowStride)
+        int headRowStride, int rowCount, Span<float> y, int yRowStride) =>
+        RunHeads(x, xRowStride, xHeadStride, n, weight, heads, headRowStride, 0, rowCount, transposed: false, y, yRowStride);
+
+    public void ApplyHeads(ReadOnlySpan<float> x, int xRowStride, int xHeadStride, int n, in WeightMatrix weight, int heads,
+        int headRowStride, int rowStart, int rowCount, Span<float> y, int yRowStride) =>
+        RunHeads(x, xRowStride, xHeadStride, n, weight, heads, headRowStride, rowStart, rowCount, transposed: true, y, yRowStride);
+
+    /// <summary>
+    /// Every head's slice (rows h·headRowStride + rowStart .., rowCount of them) applied to its part of x, as stored or
+    /// transposed (<see cref="AbsorbHeadsJob"/>); the slice's inner size (x's per-head length) and outer size (y's).
+    /// </summary>
+    private void RunHeads(ReadOnlySpan<float> x, int xRowStride, int xHeadStride, int n, in WeightMatrix weight, int heads, int headRowStride,
+        int rowStart, int rowCount, bool transposed, Span<float> y, int yRowStride)
     {
-        int columns = weight.Columns;
-        if (n < 1 || heads < 1 || rowCount < 1 || xHeadStride < rowCount || xRowStride < ((heads - 1) * (long)xHeadStride) + rowCount
-            || yRowStride < (long)heads * columns || ((heads - 1) * (long)headRowStride) + rowCount > weight.Rows)
+        int inner = transposed ? weight.Columns : rowCount, outer = transposed ? rowCount : weight.Columns;
+        if (n < 1 || heads < 1 || rowCount < 1 || rowStart < 0 || xHeadStride < inner || xRowStride < ((heads - 1) * (long)xHeadStride) + inner
+            || yRowStride < (long)heads * outer || ((heads - 1) * (long)headRowStride) + rowStart + rowCount > weight.Rows)
         {
-            throw new ArgumentException($"AbsorbHeads: {heads} heads of {rowCount} rows every {headRowStride}, x strides {xRowStride}/{xHeadStride}, y stride {yRowStride}, {columns} columns, {n} tokens do not fit");
+            throw new ArgumentException($"{heads} heads of {rowCount} rows from {rowStart} every {headRowStride} ({weight.Rows}x{weight.Columns}), x strides {xRowStride}/{xHeadStride}, y stride {yRowStride}, {n} tokens do not fit");
         }
 
-        CheckLength(x, ((n - 1) * (long)xRowStride) + ((heads - 1) * (long)xHeadStride) + rowCount, nameof(x));
-        CheckLength(y, ((n - 1) * (long)yRowStride) + ((long)heads * columns), nameof(y));
+        CheckLength(x, ((n - 1) * (long)xRowStride) + ((heads - 1) * (long)xHeadStride) + inner, nameof(x));
+        CheckLength(y, ((n - 1) * (long)yRowStride) + ((long)heads * outer), nameof(y));
         fixed (float* xPointer = x)
         fixed (float* yPointer = y)
         {
-            // Each task dequantizes its head's rows once: slices of tokens per head only when there are few heads, enough
+            // Each task dequantizes its head's slice once: slices of tokens per head only when there are few heads, enough
             // tasks to balance the threads.
             var job = _absorbHeads;
             int slices = Math.Clamp(((4 * _pool.Threads) + heads - 1) / heads, 1, Math.Max(1, n / 16));
-            job.Set(weight, xPointer, xRowStride, xHeadStride, n, heads, headRowStride, rowCount, yPointer, yRowStride, slices);
+            job.Set(weight, xPointer, xRowStride, xHeadStride, n, heads, headRowStride, rowStart, rowCount, transposed, yPointer, yRowStride,
+                slices);
             _pool.Run(job, job.Tasks);
         }
     }

@@ -31,6 +31,14 @@ public interface IComputeBackend
     void AbsorbHeads(ReadOnlySpan<float> x, int xRowStride, int xHeadStride, int n, in WeightMatrix weight, int heads, int headRowStride,
         int rowCount, Span<float> y, int yRowStride);
 
+    /// <summary>
+    /// The absorbed W_UV product of a prefill-sized step, every head in one dispatch and in place:
+    /// y[t·yRowStride + h·rowCount + v] = Σ_c W[h·headRowStride + rowStart + v, c] · x[t·xRowStride + h·xHeadStride + c] for
+    /// t &lt; n, h &lt; heads, v &lt; rowCount, c &lt; W.Columns (nothing else of y is written).
+    /// </summary>
+    void ApplyHeads(ReadOnlySpan<float> x, int xRowStride, int xHeadStride, int n, in WeightMatrix weight, int heads, int headRowStride,
+        int rowStart, int rowCount, Span<float> y, int yRowStride);
+
     /// <summary>y[n, W.Columns] = rows <paramref name="tokens"/> of the table.</summary>
     void Embedding(in WeightMatrix table, ReadOnlySpan<int> tokens, Span<float> y);
 

@@ -115,8 +115,10 @@ public sealed class Mla
     }
 
     /// <summary>
-    /// Steps of up to this many tokens (decode) run the per-head W_UK and W_UV products of all heads as one dispatch each:
-    /// one head's product is a few thousand multiply-adds per token, less than waking the pool costs.
+    /// Steps of up to this many tokens (decode) run the per-head W_UK and W_UV products on [heads, n, ·] copies, through the
+    /// decode kernels; longer ones in place, through <see cref="IComputeBackend.AbsorbHeads"/> and
+    /// <see cref="IComputeBackend.ApplyHeads"/>. Either way all heads are one dispatch: one head's product of a decode step
+    /// is a few thousand multiply-adds per token, less than waking the pool costs.
     /// </summary>
     internal const int GroupedHeadTokens = 16;
 
@@ -152,39 +154,37 @@ public sealed class Mla
         ScatterHeads(backend, latents, 0, heads, n, s.QueryLatent, heads, rank);
     }
 
-    /// <summary>out[t, h] = W_UV[h] · o_latent[t, h] ([v, rank] · [rank] → [v]), blocked like <see cref="AbsorbQueries"/>.</summary>
+    /// <summary>
+    /// out[t, h] = W_UV[h] · o_latent[t, h] ([v, rank] · [rank] → [v]): in place inside OutputLatent and AttentionHeads for
+    /// long steps, one grouped dispatch over [heads, n, ·] copies for decode-sized ones.
+    /// </summary>
     private unsafe void ApplyValues(IComputeBackend backend, RunState s, int n)
     {
         var c = _config;
         int heads = c.NumAttentionHeads, nope = c.QkNopeHeadDim, rank = c.KvLoraRank, vDim = c.VHeadDim, headRows = nope + vDim;
-        int block = n <= GroupedHeadTokens ? heads : 1;
-        var latents = s.HeadLatent.AsSpan(0, block * n * rank); // [block, n, rank]
-        var values = s.HeadValue.AsSpan(0, block * n * vDim);   // [block, n, v]
-        for (int first = 0; first < heads; first += block)
+        if (n > GroupedHeadTokens)
         {
-            GatherHeads(backend, s.OutputLatent, heads, rank, first, block, n, latents, rank);
-            if (block == heads)
-            {
-                fixed (float* latentPointer = latents)
-                fixed (float* valuePointer = values)
-                {
-                    for (int h = 0; h < heads; h++)
-                    {
-                        _valueProducts[h] = new LinearProduct(_kvBProj, (h * headRows) + nope, vDim, latentPointer + ((long)h * n * rank), n,
-                            valuePointer + ((long)h * n * vDim));
-                    }
-
-                    backend.LinearGroup(_valueProducts);
-                }
-            }
-            else
-            {
-                // One head of a long step: Linear also cuts the tokens, so the 64-row slice still uses every core.
-                backend.Linear(latents, n, _kvBProj, (first * headRows) + nope, vDim, values);
-            }
-
-            ScatterHeads(backend, values, first, block, n, s.AttentionHeads, heads, vDim);
+            backend.ApplyHeads(s.OutputLatent.AsSpan(0, n * heads * rank), heads * rank, rank, n, _kvBProj, heads, headRows, nope, vDim,
+                s.AttentionHeads.AsSpan(0, n * heads * vDim), heads * vDim);
+            return;
         }
+
+        var latents = s.HeadLatent.AsSpan(0, heads * n * rank); // [heads, n, rank]
+        var values = s.HeadValue.AsSpan(0, heads * n * vDim);   // [heads, n, v]
+        GatherHeads(backend, s.OutputLatent, heads, rank, 0, heads, n, latents, rank);
+        fixed (float* latentPointer = latents)
+        fixed (float* valuePointer = values)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                _valueProducts[h] = new LinearProduct(_kvBProj, (h * headRows) + nope, vDim, latentPointer + ((long)h * n * rank), n,
+                    valuePointer + ((long)h * n * vDim));
+            }
+
+            backend.LinearGroup(_valueProducts);
+        }
+
+        ScatterHeads(backend, values, 0, heads, n, s.AttentionHeads, heads, vDim);
     }
 
     /// <summary>target[b, t] = source[t, first + b, 0 .. length) for b &lt; count, t &lt; n; source [n, heads, rowLength].</summary>
