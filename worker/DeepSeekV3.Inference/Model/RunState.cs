@@ -25,9 +25,9 @@ public sealed class RunState
     public float[] QueryLowRank { get; private set; } = [];  // [T, q_lora_rank]
     public float[] Query { get; private set; } = [];         // [T, heads, nope + rope]
     public float[] KvLowRank { get; private set; } = [];     // [T, kv_lora_rank + rope] = [c | k_pe]
-    public float[] HeadNope { get; private set; } = [];      // [T, nope] one head's q_nope, or [heads, T ≤ 16, nope]
-    public float[] HeadLatent { get; private set; } = [];    // [T, kv_lora_rank] one head's absorbed query or output, or all heads'
-    public float[] HeadValue { get; private set; } = [];     // [T, v] one head's value output, or all heads'
+    public float[] HeadNope { get; private set; } = [];      // [heads, T ≤ 16, nope] decode steps' q_nope per head
+    public float[] HeadLatent { get; private set; } = [];    // [heads, T ≤ 16, kv_lora_rank] their absorbed queries or outputs
+    public float[] HeadValue { get; private set; } = [];     // [heads, T ≤ 16, v] their value outputs
     public float[] QueryLatent { get; private set; } = [];   // [T, heads, kv_lora_rank] q_nope · W_UK
     public float[] QueryRope { get; private set; } = [];     // [T, heads, rope] roped q_pe
     public float[] OutputLatent { get; private set; } = [];  // [T, heads, kv_lora_rank] attention in latent space
@@ -70,8 +70,8 @@ public sealed class RunState
         QueryLowRank = new float[t * c.QLoraRank];
         Query = new float[t * heads * c.QkHeadDim];
         KvLowRank = new float[t * (c.KvLoraRank + c.QkRopeHeadDim)];
-        // One head's rows for long steps, every head's for decode-sized ones (Mla.GroupedHeadTokens).
-        int headRows = Math.Max(t, heads * Math.Min(t, Mla.GroupedHeadTokens));
+        // Every head's rows of a decode-sized step (Mla.GroupedHeadTokens); longer ones work in place.
+        int headRows = heads * Math.Min(t, Mla.GroupedHeadTokens);
         HeadNope = new float[headRows * c.QkNopeHeadDim];
         HeadLatent = new float[headRows * c.KvLoraRank];
         HeadValue = new float[headRows * c.VHeadDim];
