@@ -627,6 +627,73 @@ public sealed unsafe class CpuBackendTests
     };
 
     [Theory]
+    [InlineData(new[] { 3, 1 }, new[] { 5, 40 }, 2)]         // decode-sized: on the calling thread
+    [InlineData(new[] { 150, 70, 33 }, new[] { 0, 17, 2 }, 2)] // prefill-sized: token slices across the pool
+    [InlineData(new[] { 150, 70, 33 }, new[] { 0, 17, 2 }, 3)]
+    public void PrepareAttentionRows_WritesEveryTokensCacheRowAndRopedQueries(int[] tokens, int[] starts, int threads)
+    {
+        const int Rank = 64, RopeDim = 16, Heads = 5, Nope = 24, Layer = 1, BlockSize = 16;
+        const float Eps = 1e-6f;
+        int blocks = tokens.Select((count, s) => ((starts[s] + count) / BlockSize) + 1).Sum();
+        var cache = new KvCache(2, Rank, RopeDim, BlockSize, blocks);
+        var allocator = new KvBlockAllocator(cache);
+        var batch = new ForwardBatch(cache);
+        var tables = new List<KvBlockTable>();
+        for (int s = 0; s < tokens.Length; s++)
+        {
+            var table = new KvBlockTable();
+            allocator.EnsureCapacity(table, starts[s] + tokens[s]);
+            tables.Add(table);
+            batch.AddSequence(table, new int[tokens[s]], starts[s], wantLogits: false);
+        }
+
+        int n = batch.Count, pairs = RopeDim / 2;
+        var kv = Random(n * (Rank + RopeDim), seed: 71);
+        var weight = Random(Rank, seed: 72);
+        var query = Random(n * Heads * (Nope + RopeDim), seed: 73);
+        var cos = Random(n * pairs, seed: 74);
+        var sin = Random(n * pairs, seed: 75);
+        var queryRope = new float[n * Heads * RopeDim];
+        using var backend = new CpuBackend(threads);
+
+        backend.PrepareAttentionRows(kv, weight, Eps, query, Heads, Nope, cos, sin, batch, Layer, queryRope);
+
+        // Definition, token by token: kv_norm of the latent, apply_rotary_emb on k_pe and on each head's q_pe.
+        for (int t = 0; t < n; t++)
+        {
+            var row = cache.Row(batch.Tables[t], Layer, batch.Positions[t]);
+            var latent = kv.AsSpan(t * (Rank + RopeDim), Rank);
+            double meanSquare = 0;
+            foreach (float v in latent)
+            {
+                meanSquare += (double)v * v / Rank;
+            }
+
+            double inverse = 1 / Math.Sqrt(meanSquare + Eps);
+            for (int i = 0; i < Rank; i++)
+            {
+                Assert.InRange(Math.Abs(row[i] - (latent[i] * inverse * weight[i])), 0, Tolerance);
+            }
+
+            AssertRoped(kv.AsSpan((t * (Rank + RopeDim)) + Rank, RopeDim), row[Rank..], cos.AsSpan(t * pairs, pairs), sin.AsSpan(t * pairs, pairs));
+            for (int h = 0; h < Heads; h++)
+            {
+                AssertRoped(query.AsSpan((((t * Heads) + h) * (Nope + RopeDim)) + Nope, RopeDim), queryRope.AsSpan(((t * Heads) + h) * RopeDim, RopeDim),
+                    cos.AsSpan(t * pairs, pairs), sin.AsSpan(t * pairs, pairs));
+            }
+        }
+
+        static void AssertRoped(ReadOnlySpan<float> source, ReadOnlySpan<float> roped, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin)
+        {
+            for (int i = 0; i < cos.Length; i++)
+            {
+                Assert.Equal((source[2 * i] * cos[i]) - (source[(2 * i) + 1] * sin[i]), roped[2 * i], 5);
+                Assert.Equal((source[2 * i] * sin[i]) + (source[(2 * i) + 1] * cos[i]), roped[(2 * i) + 1], 5);
+            }
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(AttentionBatches))]
     public void LatentAttention_MatchesDefinition(int[] tokens, int[] starts, int threads, int heads, int blockSize)
     {

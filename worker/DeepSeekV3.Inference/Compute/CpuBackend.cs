@@ -21,6 +21,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     private readonly LinearJob _linear = new();
     private readonly LinearTransposedJob _linearTransposed = new();
     private readonly AbsorbHeadsJob _absorbHeads = new();
+    private readonly AttentionRowsJob _attentionRows = new();
     private readonly GroupedLinearJob _grouped = new();
     private readonly PackInputJob _packInput = new();
     private float[]? _packedInput; // x of prefill-sized products, transposed once for all their row slices
@@ -320,12 +321,39 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         int pairs = cos.Length;
         for (int r = 0; r < rows; r++)
         {
-            var row = x.Slice(r * 2 * pairs, 2 * pairs);
-            for (int i = 0; i < pairs; i++)
+            AttentionRowsJob.Rope(x.Slice(r * 2 * pairs, 2 * pairs), cos, sin);
+        }
+    }
+
+    public void PrepareAttentionRows(ReadOnlySpan<float> kvLowRank, ReadOnlySpan<float> kvNormWeight, float eps, ReadOnlySpan<float> query,
+        int heads, int nope, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, ForwardBatch batch, int layer, Span<float> queryRope)
+    {
+        var cache = batch.Cache;
+        int n = batch.Count, rank = cache.LatentRank, ropeDim = cache.RopeDim;
+        CheckLength(kvLowRank, (long)n * (rank + ropeDim), nameof(kvLowRank));
+        CheckLength(kvNormWeight, rank, nameof(kvNormWeight));
+        CheckLength(query, (long)n * heads * (nope + ropeDim), nameof(query));
+        CheckLength(cos, (long)n * (ropeDim / 2), nameof(cos));
+        CheckLength(sin, (long)n * (ropeDim / 2), nameof(sin));
+        CheckLength(queryRope, (long)n * heads * ropeDim, nameof(queryRope));
+        fixed (float* kv = kvLowRank)
+        fixed (float* weight = kvNormWeight)
+        fixed (float* q = query)
+        fixed (float* c = cos)
+        fixed (float* s = sin)
+        fixed (float* target = queryRope)
+        {
+            var job = _attentionRows;
+            job.Set(batch, layer, kv, weight, eps, q, heads, nope, c, s, target, ElementwiseTasks);
+            if (ElementwiseJob.IsWorthSplitting((long)n * (rank + ropeDim + (heads * ropeDim)), Threads))
             {
-                float a = row[2 * i], b = row[(2 * i) + 1];
-                row[2 * i] = (a * cos[i]) - (b * sin[i]);
-                row[(2 * i) + 1] = (a * sin[i]) + (b * cos[i]);
+                _pool.Run(job, job.Tasks);
+                return;
+            }
+
+            for (int t = 0; t < n; t++)
+            {
+                job.Prepare(t);
             }
         }
     }

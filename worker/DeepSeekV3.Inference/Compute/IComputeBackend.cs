@@ -39,6 +39,15 @@ public interface IComputeBackend
     void ApplyHeads(ReadOnlySpan<float> x, int xRowStride, int xHeadStride, int n, in WeightMatrix weight, int heads, int headRowStride,
         int rowStart, int rowCount, Span<float> y, int yRowStride);
 
+    /// <summary>
+    /// For every token t of <paramref name="batch"/>: its cache row of <paramref name="layer"/> becomes
+    /// [rmsnorm(kv[t, ..rank]) · kvNormWeight | rope(kv[t, rank..])] (model.py's kv_norm and apply_rotary_emb on k_pe), and
+    /// queryRope[t, h] = rope(query[t, h, nope..]) for every head; kv [n, rank + rope], query [n, heads, nope + rope],
+    /// cos and sin [n, rope / 2].
+    /// </summary>
+    void PrepareAttentionRows(ReadOnlySpan<float> kvLowRank, ReadOnlySpan<float> kvNormWeight, float eps, ReadOnlySpan<float> query,
+        int heads, int nope, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, ForwardBatch batch, int layer, Span<float> queryRope);
+
     /// <summary>y[n, W.Columns] = rows <paramref name="tokens"/> of the table.</summary>
     void Embedding(in WeightMatrix table, ReadOnlySpan<int> tokens, Span<float> y);
 

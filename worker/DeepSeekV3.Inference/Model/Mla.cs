@@ -76,29 +76,15 @@ public sealed class Mla
         var query = s.Query.AsSpan(0, n * heads * qkDim);
         backend.Linear(queryLowRank, n, _qBProj, 0, heads * qkDim, query);
 
+        // Cache row = [kv_a_layernorm(c) | rope(k_pe)]: everything later steps need from this token; and the roped q_pe.
         var queryRope = s.QueryRope.AsSpan(0, n * heads * ropeDim);
-        for (int t = 0; t < n; t++)
+        backend.PrepareAttentionRows(kvLowRank, _kvANorm.Weight, _kvANorm.Epsilon, query, heads, nope, s.RopeCos.AsSpan(0, n * pairs),
+            s.RopeSin.AsSpan(0, n * pairs), batch, layer, queryRope);
+        for (int t = 0; trace is not null && t < n; t++)
         {
-            var cos = s.RopeCos.AsSpan(t * pairs, pairs);
-            var sin = s.RopeSin.AsSpan(t * pairs, pairs);
-            // Cache row = [kv_a_layernorm(c) | rope(k_pe)]: everything later steps need from this token.
             var row = batch.Cache.Row(batch.Tables[t], layer, batch.Positions[t]);
-            var source = kvLowRank.Slice(t * (rank + ropeDim), rank + ropeDim);
-            _kvANorm.Forward(backend, source[..rank], 1, row[..rank]);
-            source[rank..].CopyTo(row[rank..]);
-            backend.Rope(row[rank..], 1, cos, sin);
-            for (int h = 0; h < heads; h++)
-            {
-                var target = queryRope.Slice(((t * heads) + h) * ropeDim, ropeDim);
-                query.Slice((((t * heads) + h) * qkDim) + nope, ropeDim).CopyTo(target);
-            }
-
-            backend.Rope(queryRope.Slice(t * heads * ropeDim, heads * ropeDim), heads, cos, sin);
-            if (trace is not null)
-            {
-                row[..rank].CopyTo(trace.KvCacheLatent.AsSpan(t * rank, rank));
-                row[rank..].CopyTo(trace.KvCacheRopeKey.AsSpan(t * ropeDim, ropeDim));
-            }
+            row[..rank].CopyTo(trace.KvCacheLatent.AsSpan(t * rank, rank));
+            row[rank..].CopyTo(trace.KvCacheRopeKey.AsSpan(t * ropeDim, ropeDim));
         }
 
         var attentionHeads = s.AttentionHeads.AsSpan(0, n * heads * c.VHeadDim);
