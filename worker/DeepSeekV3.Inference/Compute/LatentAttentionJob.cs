@@ -85,7 +85,7 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
             if (length >= PackedLatentAttention.MinRunTokens && keys <= PackedLatentAttention.MaxKeys && PackedLatentAttention.IsSupported)
             {
                 Append(ref _runs, runCount++, (t, keys, keyFloats));
-                keyFloats += (long)keys * (batch.Cache.RowLength + batch.Cache.LatentRank);
+                keyFloats += PackedLatentAttention.RunFloats(keys, batch.Cache.RowLength, batch.Cache.LatentRank);
                 for (int first = t; first < t + length; first += PackedLatentAttention.BlockTokens)
                 {
                     Append(ref _blocks, _blockCount++, (first, Math.Min(PackedLatentAttention.BlockTokens, t + length - first), runCount - 1));
@@ -144,8 +144,7 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
         for (int r = 0; r < runCount; r++)
         {
             var (first, keys, offset) = _runs[r];
-            PackedLatentAttention.PrepareKeys(batch.Cache, batch.Tables[first], layer, keys, _keys + offset,
-                _keys + offset + ((long)keys * batch.Cache.RowLength));
+            PackedLatentAttention.PrepareRun(batch.Cache, batch.Tables[first], layer, keys, _keys + offset);
         }
     }
 
@@ -171,9 +170,8 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
         {
             var (blockFirst, blockCount, run) = _blocks[_blockCount - 1 - task];
             var (_, keys, offset) = _runs[run];
-            float* keyRows = _keys + offset;
             PackedLatentAttention.AttendBlock(_qLatent, _qRope, _output, _heads, blockFirst, blockCount, batch.Positions[blockFirst],
-                keyRows, keyRows + ((long)keys * rowLength), keys, rank, ropeDim, _softmaxScale);
+                _keys + offset, keys, rank, ropeDim, _softmaxScale);
             return;
         }
 

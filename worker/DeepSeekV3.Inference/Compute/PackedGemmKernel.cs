@@ -53,6 +53,34 @@ internal static unsafe class PackedGemmKernel
     public static void Compute(float* w, long rowStride, int rows, int columns, float* x, int n, float* y, int yStride) =>
         Run(new FloatPanels(w, rowStride, columns), columns, x, n, y, yStride, 0, rows);
 
+    /// <summary>Floats the panels of <paramref name="rows"/> float32 rows × <paramref name="columns"/> take (<see cref="PackPanels"/>).</summary>
+    public static long PackedPanelFloats(int rows, int columns) =>
+        (long)((rows + PanelRows - 1) / PanelRows) * ((columns + Chunk - 1) / Chunk) * TileFloats;
+
+    /// <summary>
+    /// Packs float32 rows W [rows, columns] (rows <paramref name="rowStride"/> floats apart) into the panel tiles the
+    /// kernel multiplies, once, for <see cref="ComputeOnPanels"/> to use in many calls (the attention keys of a prefill,
+    /// which every block of tokens multiplies again).
+    /// </summary>
+    public static void PackPanels(float* w, long rowStride, int rows, int columns, float* panels)
+    {
+        var source = new FloatPanels(w, rowStride, columns);
+        int chunks = (columns + Chunk - 1) / Chunk;
+        long panelFloats = (long)chunks * TileFloats;
+        for (int r = 0, p = 0; r < rows; r += PanelRows, p++)
+        {
+            source.Pack(r, Math.Min(PanelRows, rows - r), chunks, panels + (p * panelFloats));
+        }
+    }
+
+    /// <summary>
+    /// y[t, r] = W[r, ..columns) · x[t] for r &lt; rows, t &lt; n, W given as panels packed by <see cref="PackPanels"/> with
+    /// <paramref name="packedColumns"/> ≥ columns columns (its first columns only: a block of keys sees the first ones) and
+    /// at least <paramref name="rows"/> rows; x [n, columns], y [n, yStride].
+    /// </summary>
+    public static void ComputeOnPanels(float* panels, int packedColumns, int rows, int columns, float* x, int n, float* y, int yStride) =>
+        Run(new PackedPanels(panels, (long)((packedColumns + Chunk - 1) / Chunk) * TileFloats), columns, x, n, y, yStride, 0, rows);
+
     /// <summary>
     /// <see cref="Compute(in WeightMatrix, float*, int, float*, int, int, int, int)"/> on an x already transposed by
     /// <see cref="PackInputGroups"/> (shared by every row slice of a call instead of transposed by each).
@@ -103,6 +131,7 @@ internal static unsafe class PackedGemmKernel
         // With several token blocks, a run of panels is decoded once into tiles and kept (a few MB at most) for every
         // block, instead of decoded again for each: at 1024 tokens that was an eighth of the weights' decoding each time.
         int keptPanels = groups > blockGroups ? KeptPanels : 1;
+        float** kept = stackalloc float*[KeptPanels];
         fixed (float* tilesPointer = AlignedScratch.Get(ref t_tiles, (int)(keptPanels * panelFloats)))
         fixed (float* rowPointer = AlignedScratch.Get(ref t_row, padded))
         {
@@ -113,7 +142,7 @@ internal static unsafe class PackedGemmKernel
                 {
                     for (int r = runFirst, p = 0; r < runEnd; r += PanelRows, p++)
                     {
-                        panels.Pack(r, Math.Min(PanelRows, runEnd - r), chunks, rowPointer, tilesPointer + (p * panelFloats));
+                        kept[p] = panels.Tiles(r, Math.Min(PanelRows, runEnd - r), chunks, rowPointer, tilesPointer + (p * panelFloats));
                     }
                 }
 
@@ -123,11 +152,7 @@ internal static unsafe class PackedGemmKernel
                     for (int r = runFirst, p = 0; r < runEnd; r += PanelRows, p++)
                     {
                         int rows = Math.Min(PanelRows, runEnd - r);
-                        float* tiles = tilesPointer + (p * panelFloats);
-                        if (keptPanels == 1)
-                        {
-                            panels.Pack(r, rows, chunks, rowPointer, tiles);
-                        }
+                        float* tiles = keptPanels == 1 ? panels.Tiles(r, rows, chunks, rowPointer, tilesPointer) : kept[p];
 
                         for (int g = firstGroup; g < endGroup; g++)
                         {
@@ -141,21 +166,39 @@ internal static unsafe class PackedGemmKernel
         }
     }
 
-    /// <summary>Fills the 16-column tiles of a panel of up to 12 weight rows (rows past the panel zero).</summary>
+    /// <summary>
+    /// The 16-column tiles of the panel of up to 12 weight rows from <c>row</c> (rows past the panel zero): packed into
+    /// <c>scratch</c>, or already packed elsewhere.
+    /// </summary>
     private interface IPanelSource
     {
-        void Pack(int row, int rows, int chunks, float* values, float* tiles);
+        float* Tiles(int row, int rows, int chunks, float* values, float* scratch);
     }
 
     private readonly struct MatrixPanels(WeightMatrix weight, int rowStart) : IPanelSource
     {
-        public void Pack(int row, int rows, int chunks, float* values, float* tiles) =>
-            PackWeights(weight, rowStart + row, rows, chunks, values, tiles);
+        public float* Tiles(int row, int rows, int chunks, float* values, float* scratch)
+        {
+            PackWeights(weight, rowStart + row, rows, chunks, values, scratch);
+            return scratch;
+        }
+    }
+
+    /// <summary>Panels packed once by <see cref="PackPanels"/> for many calls (their first chunks when a call has fewer columns).</summary>
+    private readonly struct PackedPanels(float* panels, long panelFloats) : IPanelSource
+    {
+        public float* Tiles(int row, int rows, int chunks, float* values, float* scratch) => panels + (row / PanelRows * panelFloats);
     }
 
     private readonly struct FloatPanels(float* w, long rowStride, int columns) : IPanelSource
     {
-        public void Pack(int row, int rows, int chunks, float* values, float* tiles)
+        public float* Tiles(int row, int rows, int chunks, float* values, float* scratch)
+        {
+            Pack(row, rows, chunks, scratch);
+            return scratch;
+        }
+
+        public void Pack(int row, int rows, int chunks, float* tiles)
         {
             // Chunk by chunk, as PackWeights: the tiles are written front to back.
             int whole = columns / Chunk;

@@ -29,6 +29,24 @@ internal static unsafe class PackedLatentAttention
 
     public static bool IsSupported => PackedGemmKernel.IsSupported;
 
+    /// <summary>Floats a run of <paramref name="keys"/> keys takes in <see cref="PrepareRun"/>'s layout.</summary>
+    public static long RunFloats(int keys, int rowLength, int rank) =>
+        ((long)keys * (rowLength + rank)) + PackedGemmKernel.PackedPanelFloats(keys, rowLength) + PackedGemmKernel.PackedPanelFloats(rank, keys);
+
+    /// <summary>
+    /// A run's keys in the layout <see cref="AttendBlock"/> reads, at <paramref name="run"/>: the cache rows and the
+    /// latents transposed (see <see cref="PrepareKeys"/>), then both packed once into the kernel's panels, which every
+    /// block of the run multiplies (packed again for each block, they were a tenth of a 1024-token prefill's attention).
+    /// </summary>
+    public static void PrepareRun(KvCache cache, KvBlockTable table, int layer, int keys, float* run)
+    {
+        int rowLength = cache.RowLength, rank = cache.LatentRank;
+        float* keyRows = run, latentT = run + ((long)keys * rowLength), keyPanels = latentT + ((long)rank * keys);
+        PrepareKeys(cache, table, layer, keys, keyRows, latentT);
+        PackedGemmKernel.PackPanels(keyRows, rowLength, keys, rowLength, keyPanels);
+        PackedGemmKernel.PackPanels(latentT, keys, rank, keys, keyPanels + PackedGemmKernel.PackedPanelFloats(keys, rowLength));
+    }
+
     /// <summary>keyRows[p] = the layer's cache row at position p, latentT[d, p] = its latent's d-th value, for p &lt; keys.</summary>
     public static void PrepareKeys(KvCache cache, KvBlockTable table, int layer, int keys, float* keyRows, float* latentT)
     {
@@ -62,13 +80,15 @@ internal static unsafe class PackedLatentAttention
 
     /// <summary>
     /// output[t, h] for the tokens [first, first + count) of the step, at positions firstPosition.. of a run whose keys
-    /// were prepared (<paramref name="keys"/> of them, at least firstPosition + count); qLatent [n, heads, rank],
-    /// qRope [n, heads, rope], output [n, heads, rank].
+    /// were prepared at <paramref name="run"/> (<see cref="PrepareRun"/>; <paramref name="keys"/> of them, at least
+    /// firstPosition + count); qLatent [n, heads, rank], qRope [n, heads, rope], output [n, heads, rank].
     /// </summary>
     public static void AttendBlock(float* qLatent, float* qRope, float* output, int heads, int first, int count, int firstPosition,
-        float* keyRows, float* latentT, int keys, int rank, int ropeDim, float softmaxScale)
+        float* run, int keys, int rank, int ropeDim, float softmaxScale)
     {
         int rowLength = rank + ropeDim, rows = count * heads, visibleKeys = firstPosition + count;
+        float* keyPanels = run + ((long)keys * (rowLength + rank));
+        float* latentPanels = keyPanels + PackedGemmKernel.PackedPanelFloats(keys, rowLength);
         fixed (float* queries = AlignedScratch.Get(ref t_queries, rows * rowLength))
         fixed (float* scores = AlignedScratch.Get(ref t_scores, rows * visibleKeys))
         {
@@ -81,7 +101,8 @@ internal static unsafe class PackedLatentAttention
                     .CopyTo(new Span<float>(queries + ((long)r * rowLength) + rank, ropeDim));
             }
 
-            PackedGemmKernel.Compute(keyRows, rowLength, visibleKeys, rowLength, queries, rows, scores, visibleKeys);
+            // The block sees the run's first visibleKeys keys: the first panels of the keys, the first columns of the latents.
+            PackedGemmKernel.ComputeOnPanels(keyPanels, rowLength, visibleKeys, rowLength, queries, rows, scores, visibleKeys);
             for (int r = 0; r < rows; r++)
             {
                 int visible = firstPosition + (r / heads) + 1; // causal: positions 0..own position
@@ -90,7 +111,7 @@ internal static unsafe class PackedLatentAttention
                 row[visible..].Clear();
             }
 
-            PackedGemmKernel.Compute(latentT, keys, rank, visibleKeys, scores, rows, output + (item * rank), rank);
+            PackedGemmKernel.ComputeOnPanels(latentPanels, keys, rank, visibleKeys, scores, rows, output + (item * rank), rank);
         }
     }
 
