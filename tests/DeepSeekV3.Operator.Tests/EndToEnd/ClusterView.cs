@@ -32,5 +32,5 @@ public static class ClusterView
     public static Task PhaseAsync(this TestCluster cluster, string name, DeploymentPhase phase, OperatorProcess op, TimeSpan? timeout = null) =>
         Eventually.TrueAsync(async () =>
             await cluster.Deployment(name) is { } d && d.Status?.ObservedGeneration == d.Metadata.Generation && d.Status?.Phase == phase,
-            timeout ?? TimeSpan.FromSeconds(30), $"{name} reaches phase {phase}; operator log:\n{op.Log}");
+            timeout ?? TimeSpan.FromSeconds(30), () => $"{name} reaches phase {phase}; operator log:\n{op.Log}");
 }

@@ -101,7 +101,7 @@ public class OperatorLifecycleTests
             && (string?)change.Resource["metadata"]!["name"] == "v3-decode-2-0" && (string?)change.Resource["metadata"]!["labels"]?[Labels.Serving] == "false";
         cluster.Server.Store.Changed += Drain;
         await cluster.Client.ScaleAsync(ClusterCache.DeepSeekDeployments, "inference", "v3", 2);
-        await Eventually.TrueAsync(async () => (await cluster.Groups("v3", "decode")).Count == 2, Wait, op.Log);
+        await Eventually.TrueAsync(async () => (await cluster.Groups("v3", "decode")).Count == 2, Wait, () => op.Log);
         cluster.Server.Store.Changed -= Drain;
         Assert.True(sawDraining, "the group was deleted without being drained first");
         Assert.Empty(await cluster.Pods($"{Labels.Instance}=v3,{Labels.Component}=decode,{Labels.Group}=2"));

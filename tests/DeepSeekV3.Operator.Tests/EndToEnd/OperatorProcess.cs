@@ -90,7 +90,7 @@ public sealed class OperatorProcess : IAsyncDisposable
         {
             return false;
         }
-    }, TimeSpan.FromSeconds(60), $"{Identity} ready; log:\n{Log}");
+    }, TimeSpan.FromSeconds(120), () => $"{Identity} ready ({(HasExited ? $"exited {ExitCode}" : "running")}); log:\n{Log}");
 
     public async Task<string> MetricsAsync()
     {

@@ -50,7 +50,7 @@ public class OperatorValidationAndFailoverTests
         await using var a = OperatorProcess.Start(cluster, "op-a", flags);
         await using var b = OperatorProcess.Start(cluster, "op-b", flags);
         await Task.WhenAll(a.WaitReadyAsync(), b.WaitReadyAsync());
-        await Eventually.TrueAsync(async () => await Holder(cluster) is "op-a" or "op-b", Wait, a.Log + b.Log);
+        await Eventually.TrueAsync(async () => await Holder(cluster) is "op-a" or "op-b", Wait, () => a.Log + b.Log);
         string first = (await Holder(cluster))!;
         var (leader, standby) = first == "op-a" ? (a, b) : (b, a);
 
