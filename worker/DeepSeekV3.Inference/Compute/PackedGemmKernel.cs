@@ -46,13 +46,6 @@ internal static unsafe class PackedGemmKernel
     public static void Compute(in WeightMatrix weight, float* x, int n, float* y, int yStride, int rowStart, int first, int end) =>
         Run(new MatrixPanels(weight, rowStart), weight.Columns, x, n, y, yStride, first, end);
 
-    /// <summary>
-    /// y[t, r] = W[r] · x[t] for r &lt; rows, t &lt; n, W float32 rows <paramref name="rowStride"/> floats apart (a view into a
-    /// wider matrix, such as the first keys of a transposed cache); x [n, columns], y [n, yStride].
-    /// </summary>
-    public static void Compute(float* w, long rowStride, int rows, int columns, float* x, int n, float* y, int yStride) =>
-        Run(new FloatPanels(w, rowStride, columns), columns, x, n, y, yStride, 0, rows);
-
     /// <summary>Floats the panels of <paramref name="rows"/> float32 rows × <paramref name="columns"/> take (<see cref="PackPanels"/>).</summary>
     public static long PackedPanelFloats(int rows, int columns) =>
         (long)((rows + PanelRows - 1) / PanelRows) * ((columns + Chunk - 1) / Chunk) * TileFloats;
