@@ -52,31 +52,6 @@ internal sealed unsafe class AbsorbHeadsJob : IParallelJob
         Tasks = heads * slicesPerHead;
     }
 
-    /// <summary>target[c, r] = source[r, c] for source [rows, columns]: whole 16 × 16 squares in registers, the edges one by one.</summary>
-    private static void Transpose(Span<float> source, int rows, int columns, Span<float> target)
-    {
-        int wholeRows = PackedGemmKernel.IsSupported ? rows & ~15 : 0, wholeColumns = columns & ~15;
-        fixed (float* from = source)
-        fixed (float* to = target)
-        {
-            for (int r = 0; r < wholeRows; r += 16)
-            {
-                for (int c = 0; c < wholeColumns; c += 16)
-                {
-                    PackedGemmKernel.Transpose16(from + ((long)r * columns) + c, columns, to + ((long)c * rows) + r, rows);
-                }
-            }
-
-            for (int r = 0; r < rows; r++)
-            {
-                for (int c = r < wholeRows ? wholeColumns : 0; c < columns; c++)
-                {
-                    to[((long)c * rows) + r] = from[((long)r * columns) + c];
-                }
-            }
-        }
-    }
-
     public void Execute(int task)
     {
         int columns = _weight.Columns, head = task / _slices, slice = task % _slices;
@@ -92,7 +67,11 @@ internal sealed unsafe class AbsorbHeadsJob : IParallelJob
         int kernelRows = _transposed ? columns : _rowCount, kernelColumns = _transposed ? _rowCount : columns;
         if (_transposed)
         {
-            Transpose(stored, _rowCount, columns, rows);
+            fixed (float* from = stored)
+            fixed (float* to = rows)
+            {
+                PackedGemmKernel.Transpose(from, _rowCount, columns, to);
+            }
         }
 
         float* x = _x + ((long)head * _xHeadStride), y = _y + ((long)head * kernelColumns);

@@ -428,40 +428,17 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             _transposed = GC.AllocateUninitializedArray<float>(rowCount * columns, pinned: true);
         }
 
-        // 16 rows at a time dequantized, then transposed in 16 × 16 register blocks (a value-by-value transpose of a
-        // head's slice ran on the calling thread while the pool waited: 1.5 % of a 128-token prefill).
-        int wholeRows = PackedGemmKernel.IsSupported ? rowCount & ~15 : 0, wholeColumns = columns & ~15;
-        var rows = RowScratch(16 * columns);
-        float* target = (float*)Unsafe.AsPointer(ref _transposed[0]);
-        fixed (float* block = rows)
+        // Dequantized, then transposed in 16 × 16 register blocks (a value-by-value transpose of a head's slice ran on the
+        // calling thread while the pool waited: 1.5 % of a 128-token prefill).
+        var rows = RowScratch(rowCount * columns);
+        for (int r = 0; r < rowCount; r++)
         {
-            for (int r = 0; r < rowCount; r += 16)
-            {
-                int count = Math.Min(16, rowCount - r);
-                for (int i = 0; i < count; i++)
-                {
-                    weight.DequantizeRow(rowStart + r + i, rows.Slice(i * columns, columns));
-                }
+            weight.DequantizeRow(rowStart + r, rows.Slice(r * columns, columns));
+        }
 
-                int scalarFrom = 0;
-                if (r < wholeRows)
-                {
-                    for (int c = 0; c < wholeColumns; c += 16)
-                    {
-                        PackedGemmKernel.Transpose16(block + c, columns, target + ((long)c * rowCount) + r, rowCount);
-                    }
-
-                    scalarFrom = wholeColumns;
-                }
-
-                for (int i = 0; i < count; i++)
-                {
-                    for (int c = scalarFrom; c < columns; c++)
-                    {
-                        target[((long)c * rowCount) + r + i] = block[(i * columns) + c];
-                    }
-                }
-            }
+        fixed (float* source = rows)
+        {
+            PackedGemmKernel.Transpose(source, rowCount, columns, (float*)Unsafe.AsPointer(ref _transposed[0]));
         }
 
         return new WeightMatrix(WeightFormat.F32, columns, rowCount, Unsafe.AsPointer(ref _transposed[0]));

@@ -333,6 +333,30 @@ internal static unsafe class PackedGemmKernel
         Avx512F.Shuffle4x128(v7, v15, 0xDD).Store(target + (15L * targetStride));
     }
 
+    /// <summary>
+    /// target[c · rows + r] = source[r · columns + c] (a [rows, columns] matrix transposed): whole 16 × 16 squares in
+    /// registers, the edges value by value.
+    /// </summary>
+    public static void Transpose(float* source, int rows, int columns, float* target)
+    {
+        int wholeRows = IsSupported ? rows & ~15 : 0, wholeColumns = columns & ~15;
+        for (int r = 0; r < wholeRows; r += 16)
+        {
+            for (int c = 0; c < wholeColumns; c += 16)
+            {
+                Transpose16(source + ((long)r * columns) + c, columns, target + ((long)c * rows) + r, rows);
+            }
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = r < wholeRows ? wholeColumns : 0; c < columns; c++)
+            {
+                target[((long)c * rows) + r] = source[((long)r * columns) + c];
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Low(Vector512<float> a, Vector512<float> b) =>
         Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
