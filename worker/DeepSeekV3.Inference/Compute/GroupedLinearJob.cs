@@ -73,10 +73,8 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
         var product = _products[index];
         if (_packedOffsets[index] >= 0 && _packed != null)
         {
-            int tail = LinearRows.FusedTailTokens(product.Weight, product.N, product.RowStart);
-            PackedGemmKernel.ComputePacked(product.Weight, _packed + _packedOffsets[index], product.N - tail, product.Y, product.Rows,
-                product.RowStart, first, end);
-            LinearRows.ComputeTail(product.Weight, product.X, product.N, tail, product.Y, product.Rows, product.RowStart, first, end);
+            LinearRows.ComputePrepacked(product.Weight, _packed + _packedOffsets[index], product.X, product.N, 0, product.N, product.Y,
+                product.Rows, product.RowStart, first, end);
             return;
         }
 

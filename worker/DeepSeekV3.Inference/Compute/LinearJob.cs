@@ -67,13 +67,7 @@ internal sealed unsafe class LinearJob : IParallelJob
             : (int)((long)groups * (tokenSlice + 1) / _tokenSlices) * PackedGemmKernel.TokenGroup;
         if (_packed != null)
         {
-            // Token slices start on whole groups: their packed rows start at the group.
-            // The last token slice ends on the product's tail, if the fused kernels take it.
-            int tail = endToken == _n ? LinearRows.FusedTailTokens(_weight, _n, _rowStart) : 0;
-            float* packed = _packed + PackedGemmKernel.PackedInputFloats(firstToken, _weight.Columns);
-            PackedGemmKernel.ComputePacked(_weight, packed, endToken - firstToken - tail, _y + ((long)firstToken * _rowCount), _rowCount,
-                _rowStart, first, end);
-            LinearRows.ComputeTail(_weight, _x, _n, tail, _y, _rowCount, _rowStart, first, end);
+            LinearRows.ComputePrepacked(_weight, _packed, _x, _n, firstToken, endToken, _y, _rowCount, _rowStart, first, end);
             return;
         }
 

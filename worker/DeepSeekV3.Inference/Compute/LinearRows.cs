@@ -61,15 +61,30 @@ internal static unsafe class LinearRows
     /// one (one thread, FP8 384 × 1024: 33 tokens as two groups 100 GFLOP/s, 32 tokens 179, 1 token fused 73; an expert
     /// of a prefill gets 32·k + a few tokens as often as not). 0 when none do.
     /// </summary>
-    public static int FusedTailTokens(in WeightMatrix weight, int n, int rowStart)
+    private static int FusedTailTokens(in WeightMatrix weight, int n, int rowStart)
     {
         int tail = n % PackedGemmKernel.TokenGroup;
         return n > PackedGemmKernel.TokenGroup && tail <= FusedGemvKernel.MaxTokens && UsesPacked(weight, n) && UsesFused(weight, tail, rowStart)
             ? tail : 0;
     }
 
+    /// <summary>
+    /// y[t] for the tokens [firstToken, endToken) of an n-token product whose x was transposed once for all its slices
+    /// (<see cref="PackInputJob"/>; slices start on whole 32-token groups), rows [first, end): the packed kernel, and the
+    /// fused kernels for the tail of the slice that ends the product.
+    /// </summary>
+    public static void ComputePrepacked(in WeightMatrix weight, float* packed, float* x, int n, int firstToken, int endToken, float* y,
+        int yStride, int rowStart, int first, int end)
+    {
+        int tail = endToken == n ? FusedTailTokens(weight, n, rowStart) : 0;
+        float* slice = packed + PackedGemmKernel.PackedInputFloats(firstToken, weight.Columns);
+        PackedGemmKernel.ComputePacked(weight, slice, endToken - firstToken - tail, y + ((long)firstToken * yStride), yStride, rowStart, first,
+            end);
+        ComputeTail(weight, x, n, tail, y, yStride, rowStart, first, end);
+    }
+
     /// <summary>y[t] for the last <paramref name="tail"/> of n tokens (<see cref="FusedTailTokens"/>), rows [first, end).</summary>
-    public static void ComputeTail(in WeightMatrix weight, float* x, int n, int tail, float* y, int yStride, int rowStart, int first, int end)
+    private static void ComputeTail(in WeightMatrix weight, float* x, int n, int tail, float* y, int yStride, int rowStart, int first, int end)
     {
         if (tail > 0)
         {
