@@ -135,9 +135,9 @@ public sealed class Mla
 
         var nopes = s.HeadNope.AsSpan(0, heads * n * nope);      // [heads, n, nope]
         var latents = s.HeadLatent.AsSpan(0, heads * n * rank);  // [heads, n, rank]
-        GatherHeads(backend, s.Query, heads, c.QkHeadDim, 0, heads, n, nopes, nope);
+        GatherHeads(backend, s.Query, heads, c.QkHeadDim, n, nopes, nope);
         backend.LinearTransposedHeads(nopes, n, _kvBProj, heads, headRows, nope, latents);
-        ScatterHeads(backend, latents, 0, heads, n, s.QueryLatent, heads, rank);
+        ScatterHeads(backend, latents, n, s.QueryLatent, heads, rank);
     }
 
     /// <summary>
@@ -157,7 +157,7 @@ public sealed class Mla
 
         var latents = s.HeadLatent.AsSpan(0, heads * n * rank); // [heads, n, rank]
         var values = s.HeadValue.AsSpan(0, heads * n * vDim);   // [heads, n, v]
-        GatherHeads(backend, s.OutputLatent, heads, rank, 0, heads, n, latents, rank);
+        GatherHeads(backend, s.OutputLatent, heads, rank, n, latents, rank);
         fixed (float* latentPointer = latents)
         fixed (float* valuePointer = values)
         {
@@ -170,27 +170,26 @@ public sealed class Mla
             backend.LinearGroup(_valueProducts);
         }
 
-        ScatterHeads(backend, values, 0, heads, n, s.AttentionHeads, heads, vDim);
+        ScatterHeads(backend, values, n, s.AttentionHeads, heads, vDim);
     }
 
-    /// <summary>target[b, t] = source[t, first + b, 0 .. length) for b &lt; count, t &lt; n; source [n, heads, rowLength].</summary>
-    /// (Through the backend: in a prefill, copying one head of every token on the calling thread left the other cores idle.)
-    private static void GatherHeads(IComputeBackend backend, ReadOnlySpan<float> source, int heads, int rowLength, int first, int count,
-        int n, Span<float> target, int length)
+    /// <summary>target[h, t] = source[t, h, 0 .. length) for h &lt; heads, t &lt; n; source [n, heads, rowLength].</summary>
+    /// (Through the backend, which splits large copies across the pool.)
+    private static void GatherHeads(IComputeBackend backend, ReadOnlySpan<float> source, int heads, int rowLength, int n, Span<float> target,
+        int length)
     {
-        for (int b = 0; b < count; b++)
+        for (int h = 0; h < heads; h++)
         {
-            backend.CopyRows(source[((first + b) * rowLength)..], heads * rowLength, target[(b * n * length)..], length, n, length);
+            backend.CopyRows(source[(h * rowLength)..], heads * rowLength, target[(h * n * length)..], length, n, length);
         }
     }
 
-    /// <summary>target[t, first + b] = source[b, t] for b &lt; count, t &lt; n; rows of <paramref name="length"/>, target [n, heads, length].</summary>
-    private static void ScatterHeads(IComputeBackend backend, ReadOnlySpan<float> source, int first, int count, int n, Span<float> target,
-        int heads, int length)
+    /// <summary>target[t, h] = source[h, t] for h &lt; heads, t &lt; n; rows of <paramref name="length"/>, target [n, heads, length].</summary>
+    private static void ScatterHeads(IComputeBackend backend, ReadOnlySpan<float> source, int n, Span<float> target, int heads, int length)
     {
-        for (int b = 0; b < count; b++)
+        for (int h = 0; h < heads; h++)
         {
-            backend.CopyRows(source[(b * n * length)..], length, target[((first + b) * length)..], heads * length, n, length);
+            backend.CopyRows(source[(h * n * length)..], length, target[(h * length)..], heads * length, n, length);
         }
     }
 }
