@@ -769,8 +769,7 @@ public sealed unsafe class CpuBackendTests
     public void Rope_RotatesInterleavedPairs()
     {
         float[] x = [1, 2, 3, 4];
-        using var backend = new CpuBackend();
-        backend.Rope(x, 1, [0f, 1f], [1f, 0f]);
+        AttentionRowsJob.Rope(x, [0f, 1f], [1f, 0f]);
 
         // Pair 0 by 90°: (1, 2) → (−2, 1); pair 1 by 0°: unchanged.
         Assert.Equal([-2f, 1f, 3f, 4f], x);

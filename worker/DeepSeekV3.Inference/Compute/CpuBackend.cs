@@ -316,15 +316,6 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     public void Sigmoid(Span<float> x) => TensorPrimitives.Sigmoid(x, x);
 
-    public void Rope(Span<float> x, int rows, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin)
-    {
-        int pairs = cos.Length;
-        for (int r = 0; r < rows; r++)
-        {
-            AttentionRowsJob.Rope(x.Slice(r * 2 * pairs, 2 * pairs), cos, sin);
-        }
-    }
-
     public void PrepareAttentionRows(ReadOnlySpan<float> kvLowRank, ReadOnlySpan<float> kvNormWeight, float eps, ReadOnlySpan<float> query,
         int heads, int nope, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, ForwardBatch batch, int layer, Span<float> queryRope)
     {

@@ -83,12 +83,6 @@ public interface IComputeBackend
     void Sigmoid(Span<float> x);
 
     /// <summary>
-    /// Rotates interleaved pairs (x[2i], x[2i+1]) of every [pairs·2] row of <paramref name="x"/> [rows, 2·pairs]
-    /// by the angle whose cos/sin are <paramref name="cos"/>/<paramref name="sin"/> [pairs] (model.py apply_rotary_emb).
-    /// </summary>
-    void Rope(Span<float> x, int rows, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin);
-
-    /// <summary>
     /// MLA attention in the latent space for every token t and head h:
     /// score_p = (qLatent[t,h]·latent_p + qRope[t,h]·ropeKey_p) · softmaxScale over the cached positions p ≤ pos_t,
     /// output[t,h] = Σ softmax(score)_p · latent_p.
