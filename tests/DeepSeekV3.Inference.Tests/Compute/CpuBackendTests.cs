@@ -238,11 +238,18 @@ public sealed unsafe class CpuBackendTests
     [InlineData(WeightFormat.F8E4M3Blocked, 200, 0, 300, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 300, 7, 130, 1)]
     [InlineData(WeightFormat.F8E4M3Blocked, 1061, 129, 3, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 256, 4, 250, 1)] // whole blocks, short rows: four rows per pass
+    [InlineData(WeightFormat.F8E4M3Blocked, 384, 0, 300, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 384, 8, 258, 1)] // the second half's row pairs start odd: 127 + 128 share a pass
+    [InlineData(WeightFormat.F8E4M3Blocked, 512, 4, 246, 1)] // whole blocks, longer rows: pairs without tails
+    [InlineData(WeightFormat.F8E4M3Blocked, 512, 0, 300, 2)]
     public void Linear_OneToken_RowSlices_MatchNaive(WeightFormat format, int columns, int rowStart, int rowCount, int threads)
     {
         // Batch 1 reads a slice's two halves side by side: odd row counts leave one row without a partner; slices start
         // anywhere and cross 128-row scale blocks (FP8: the two rows of a pair then carry different scales); columns
-        // cover the 64-column steps, a lone 32-column step, partial scale blocks and a tail of single columns.
+        // cover the 64-column steps, a lone 32-column step, partial scale blocks and a tail of single columns, and whole
+        // scale blocks (FP8 rows of up to 384 columns go two adjacent rows of each half at a time, which can straddle a
+        // scale block too). The test weight's blocks differ in magnitude, so a wrong block's scale shows.
         using var weight = TestWeight.Create(format, 300, columns, seed: 21);
         var x = Random(columns, seed: 22);
         var naive = NaiveKernels.Linear(x, 1, weight.Matrix);
@@ -841,6 +848,13 @@ public sealed unsafe class CpuBackendTests
 
                 default:
                 {
+                    // Blocks of 1, 1/2 and 1/4 the magnitude: with every block's values drawn alike, all scales would be
+                    // nearly equal and a kernel applying a neighbour block's scale would still pass.
+                    for (int i = 0; i < values.Length; i++)
+                    {
+                        values[i] /= 1 << (((i / columns / 128 * 2) + (i % columns / 128)) % 3);
+                    }
+
                     var scaleValues = Fp8BlockQuantizer.Scales(values, rows, columns, 128, 128);
                     var codes = Fp8BlockQuantizer.Codes(values, rows, columns, 128, 128, scaleValues);
                     var data = (byte*)NativeMemory.Alloc((nuint)codes.Length);
