@@ -169,6 +169,17 @@ internal static unsafe class TwoStreamGemv
     }
 
     /// <summary>
+    /// FP8 rows at least this long are read with software prefetch <see cref="LongRowPrefetchBytes"/> ahead in both
+    /// streams. The hardware prefetcher alone left them slower than shorter rows: both cores, weights from memory,
+    /// alternating runs, 8192 × 8192 29-39 → 43-55 GB/s, 2048 × 7168 (DeepSeek-V3's hidden size) 27-38 → 35-56,
+    /// 4096 × 4096 40-47 → 44-52, while rows of 1-3 KB (every product of the small preset) showed no difference
+    /// beyond the host's noise, and BF16 (the 16384 × 1024 head) ran 7 % slower with it in a fast memory phase.
+    /// </summary>
+    private const int LongRowColumns = 4096;
+
+    private const int LongRowPrefetchBytes = 4096;
+
+    /// <summary>
     /// <see cref="Fp8Pair"/> for rows of whole scale blocks that are whole multiples of 32 columns: without the partial-block
     /// and odd-column code the loop runs 8-10 % faster (one thread, 200 cold copies of 1024 × 512: 18.5 → 16.8 µs).
     /// </summary>
@@ -183,6 +194,15 @@ internal static unsafe class TwoStreamGemv
         Vector512<float> sumA = default, sumB = default;
         for (int start = 0, block = 0; start < columns; start += blockColumns, block++)
         {
+            if (columns >= LongRowColumns)
+            {
+                for (int line = 0; line < blockColumns; line += 64)
+                {
+                    Sse.Prefetch0(rowA + start + LongRowPrefetchBytes + line);
+                    Sse.Prefetch0(rowB + start + LongRowPrefetchBytes + line);
+                }
+            }
+
             Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
             for (int i = start; i < start + blockColumns; i += 32)
             {
