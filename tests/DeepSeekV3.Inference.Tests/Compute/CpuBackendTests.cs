@@ -243,6 +243,7 @@ public sealed unsafe class CpuBackendTests
     [InlineData(WeightFormat.F8E4M3Blocked, 384, 8, 258, 1)] // the second half's row pairs start odd: 127 + 128 share a pass
     [InlineData(WeightFormat.F8E4M3Blocked, 512, 4, 246, 1)] // whole blocks, longer rows: pairs without tails
     [InlineData(WeightFormat.F8E4M3Blocked, 512, 0, 300, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 4096, 0, 300, 2)] // long rows
     public void Linear_OneToken_RowSlices_MatchNaive(WeightFormat format, int columns, int rowStart, int rowCount, int threads)
     {
         // Batch 1 reads a slice's two halves side by side: odd row counts leave one row without a partner; slices start

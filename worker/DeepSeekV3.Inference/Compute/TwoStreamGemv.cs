@@ -10,9 +10,11 @@ namespace DeepSeekV3.Inference.Compute;
 /// a core pulls weights from memory, and the hardware prefetcher serves a few long sequential streams best. On the
 /// development machine (2-core AMD EPYC VM, both cores reading 384 KB tasks of 2 KB rows, median of 7) walking 8
 /// adjacent rows column by column (8 streams of 2 KB each, as the 4- and 8-row panel kernels do) drew 45-47 GB/s, one
-/// sequential stream per core 58-61, two per core 64-65; three or four per core fell back to 46-50, and software
-/// prefetch on top of two sequential streams lowered it to 56. Two independent rows per step also give the core two
-/// dependency chains, and x (L1-resident) is read once for both.
+/// sequential stream per core 58-61, two per core 64-65; three or four per core fell back to 46-50. Two independent
+/// rows per step also give the core two dependency chains, and x (L1-resident) is read once for both.
+/// Every stream also asks for the line 4 KB ahead of where it reads, non-temporally
+/// (<see cref="WeightPrefetch.StreamAhead"/>): the hardware prefetcher alone left the streams below the machine's read
+/// bandwidth in most of the host's memory phases.
 /// Needs AVX-512; <see cref="LinearRows"/> chooses it.
 /// </summary>
 internal static unsafe class TwoStreamGemv
@@ -130,6 +132,8 @@ internal static unsafe class TwoStreamGemv
         int i = 0;
         for (; i + 64 <= chunkEnd; i += 64)
         {
+            WeightPrefetch.StreamAhead(rowA + (2 * i), 128);
+            WeightPrefetch.StreamAhead(rowB + (2 * i), 128);
             Step32(wa, wb, x, i, high, ref a0, ref a1, ref b0, ref b1);
             Step32(wa, wb, x, i + 32, high, ref a2, ref a3, ref b2, ref b3);
         }
@@ -169,17 +173,6 @@ internal static unsafe class TwoStreamGemv
     }
 
     /// <summary>
-    /// FP8 rows at least this long are read with software prefetch <see cref="LongRowPrefetchBytes"/> ahead in both
-    /// streams. The hardware prefetcher alone left them slower than shorter rows: both cores, weights from memory,
-    /// alternating runs, 8192 × 8192 29-39 → 43-55 GB/s, 2048 × 7168 (DeepSeek-V3's hidden size) 27-38 → 35-56,
-    /// 4096 × 4096 40-47 → 44-52, while rows of 1-3 KB (every product of the small preset) showed no difference
-    /// beyond the host's noise, and BF16 (the 16384 × 1024 head) ran 7 % slower with it in a fast memory phase.
-    /// </summary>
-    private const int LongRowColumns = 4096;
-
-    private const int LongRowPrefetchBytes = 4096;
-
-    /// <summary>
     /// <see cref="Fp8Pair"/> for rows of whole scale blocks that are whole multiples of 32 columns: without the partial-block
     /// and odd-column code the loop runs 8-10 % faster (one thread, 200 cold copies of 1024 × 512: 18.5 → 16.8 µs).
     /// </summary>
@@ -194,15 +187,8 @@ internal static unsafe class TwoStreamGemv
         Vector512<float> sumA = default, sumB = default;
         for (int start = 0, block = 0; start < columns; start += blockColumns, block++)
         {
-            if (columns >= LongRowColumns)
-            {
-                for (int line = 0; line < blockColumns; line += 64)
-                {
-                    Sse.Prefetch0(rowA + start + LongRowPrefetchBytes + line);
-                    Sse.Prefetch0(rowB + start + LongRowPrefetchBytes + line);
-                }
-            }
-
+            WeightPrefetch.StreamAhead(rowA + start, blockColumns);
+            WeightPrefetch.StreamAhead(rowB + start, blockColumns);
             Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
             for (int i = start; i < start + blockColumns; i += 32)
             {
@@ -242,6 +228,10 @@ internal static unsafe class TwoStreamGemv
         Vector512<float> sumA0 = default, sumA1 = default, sumB0 = default, sumB1 = default;
         for (int start = 0, block = 0; start < columns; start += blockColumns, block++)
         {
+            WeightPrefetch.StreamAhead(rowA + start, blockColumns);
+            WeightPrefetch.StreamAhead(rowA + columns + start, blockColumns);
+            WeightPrefetch.StreamAhead(rowB + start, blockColumns);
+            WeightPrefetch.StreamAhead(rowB + columns + start, blockColumns);
             Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
             Vector512<float> c0 = default, c1 = default, d0 = default, d1 = default;
             for (int i = start; i < start + blockColumns; i += 32)
@@ -284,6 +274,8 @@ internal static unsafe class TwoStreamGemv
         {
             int end = Math.Min(columns, start + blockColumns);
             int vectorEnd = start + ((end - start) & ~15);
+            WeightPrefetch.StreamAhead(rowA + start, end - start);
+            WeightPrefetch.StreamAhead(rowB + start, end - start);
             Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
             int i = start;
             for (; i + 32 <= vectorEnd; i += 32)
