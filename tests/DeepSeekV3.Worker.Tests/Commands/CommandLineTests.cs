@@ -99,6 +99,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble(),
             decode.GetProperty("weight_bytes_per_token").GetDouble() * decode.GetProperty("tokens_per_second").GetDouble(), 3);
         Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble() / triad, decode.GetProperty("roofline_fraction").GetDouble(), 9);
+        Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble() / read, decode.GetProperty("read_bandwidth_fraction").GetDouble(), 9);
     }
 
     [Theory]

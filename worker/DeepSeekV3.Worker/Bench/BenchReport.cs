@@ -31,7 +31,7 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
             foreach (var d in model.Decode)
             {
                 double roofline = m.TriadBytesPerSecond / d.WeightBytesPerToken;
-                output.WriteLine(Format($"  decode batch {d.Batch,3}: {d.TokensPerSecond,9:F1} tokens/s  weights {d.WeightBytesPerToken / 1e6,7:F2} MB/token → {d.BytesPerSecond / 1e9,6:F2} GB/s = {d.BytesPerSecond / m.TriadBytesPerSecond,6:P1} of bandwidth roofline ({roofline:F1} tokens/s)  allocated {d.AllocatedBytesPerToken:F0} B/token"));
+                output.WriteLine(Format($"  decode batch {d.Batch,3}: {d.TokensPerSecond,9:F1} tokens/s  weights {d.WeightBytesPerToken / 1e6,7:F2} MB/token → {d.BytesPerSecond / 1e9,6:F2} GB/s = {d.BytesPerSecond / m.TriadBytesPerSecond,6:P1} of bandwidth roofline ({roofline:F1} tokens/s), {d.BytesPerSecond / m.ReadBytesPerSecond,6:P1} of read bandwidth  allocated {d.AllocatedBytesPerToken:F0} B/token"));
             }
         }
     }
@@ -95,6 +95,7 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
                 json.WriteNumber("bytes_per_second", d.BytesPerSecond);
                 json.WriteNumber("roofline_fraction", d.BytesPerSecond / Machine.TriadBytesPerSecond);
                 json.WriteNumber("roofline_tokens_per_second", Machine.TriadBytesPerSecond / d.WeightBytesPerToken);
+                json.WriteNumber("read_bandwidth_fraction", d.BytesPerSecond / Machine.ReadBytesPerSecond);
                 json.WriteNumber("allocated_bytes_per_token", d.AllocatedBytesPerToken);
                 json.WriteEndObject();
             }
