@@ -42,12 +42,13 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
             var weight = product.Weight;
             long work = (long)product.Rows * weight.Columns * product.N;
             int unit = LinearRows.TaskGranularity(weight, product.N);
-            int panels = (product.Rows + unit - 1) / unit;
-            int chunks = (int)Math.Clamp(work / WorkPerTask, 1, panels);
+            int cut = LinearRows.CutRows(weight, product.N, unit);
+            int chunks = (int)Math.Clamp(work / WorkPerTask, 1, (product.Rows + unit - 1) / unit);
+            int panels = (product.Rows + cut - 1) / cut;
             for (int c = 0; c < chunks; c++)
             {
-                int first = (int)((long)panels * c / chunks) * unit;
-                int end = Math.Min(product.Rows, (int)((long)panels * (c + 1) / chunks) * unit);
+                int first = (int)((long)panels * c / chunks) * cut;
+                int end = Math.Min(product.Rows, (int)((long)panels * (c + 1) / chunks) * cut);
                 if (Tasks == _tasks.Length)
                 {
                     Array.Resize(ref _tasks, _tasks.Length * 2);

@@ -14,7 +14,8 @@ internal sealed unsafe class LinearJob : IParallelJob
     private int _n;
     private int _rowStart;
     private int _rowCount;
-    private int _unit; // rows per panel of the kernel that runs: slices are cut on multiples of it
+    private int _unit; // the least rows a slice may have (LinearRows.RowGranularity): bounds the slice count
+    private int _cut; // slices start on multiples of this many rows (LinearRows.CutRows)
     private int _rowSlices;
     private int _tokenSlices;
     private float* _packed; // x transposed once for every slice (PackInputJob), or null: each slice packs its own
@@ -40,6 +41,7 @@ internal sealed unsafe class LinearJob : IParallelJob
         _rowStart = rowStart;
         _rowCount = rowCount;
         _unit = LinearRows.RowGranularity(weight, n);
+        _cut = LinearRows.CutRows(weight, n, _unit);
         _rowSlices = Math.Max(1, Math.Min(tasks, rowCount / _unit));
         if (_rowSlices > threads)
         {
@@ -58,9 +60,9 @@ internal sealed unsafe class LinearJob : IParallelJob
     public void Execute(int task)
     {
         int rowSlice = task / _tokenSlices, tokenSlice = task % _tokenSlices;
-        int panels = (_rowCount + _unit - 1) / _unit;
-        int first = (int)((long)panels * rowSlice / _rowSlices) * _unit;
-        int end = Math.Min(_rowCount, (int)((long)panels * (rowSlice + 1) / _rowSlices) * _unit);
+        int panels = (_rowCount + _cut - 1) / _cut;
+        int first = (int)((long)panels * rowSlice / _rowSlices) * _cut;
+        int end = Math.Min(_rowCount, (int)((long)panels * (rowSlice + 1) / _rowSlices) * _cut);
         int groups = Math.Max(1, _n / PackedGemmKernel.TokenGroup);
         int firstToken = _tokenSlices == 1 ? 0 : (int)((long)groups * tokenSlice / _tokenSlices) * PackedGemmKernel.TokenGroup;
         int endToken = _tokenSlices == 1 || tokenSlice == _tokenSlices - 1 ? _n

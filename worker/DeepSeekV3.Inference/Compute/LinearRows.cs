@@ -39,6 +39,15 @@ internal static unsafe class LinearRows
     /// </summary>
     private const int Bf16SharedInputRows = 128;
 
+    /// <summary>
+    /// The row multiple slices start on, given the least slice height <paramref name="unit"/>: for the packed kernel its
+    /// 12-row panel, so a product's slices come out equal instead of whole multiples of 192 rows (a 1024-token prefill's
+    /// 288-row kv_a cut as 192 + 96 beside q_a's 2 × 192 left one core 384 rows and the other 288; 2816 rows in 8
+    /// slices of 1 or 2 × 192 left one core a slice more); otherwise the unit itself (whole FP8 scale blocks, BF16
+    /// shared-input runs, 4-row panels).
+    /// </summary>
+    public static int CutRows(in WeightMatrix weight, int n, int unit) => UsesPacked(weight, n) ? PackedGemmKernel.PanelRows : unit;
+
     private static bool UsesFused(in WeightMatrix weight, int n, int rowStart) =>
         n <= FusedGemvKernel.MaxTokens && FusedGemvKernel.IsSupported && Bf16PairKernel.IsSupported && weight.Format != WeightFormat.F32
             && (weight.Format == WeightFormat.BF16
