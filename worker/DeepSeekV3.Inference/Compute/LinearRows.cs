@@ -220,7 +220,7 @@ internal static unsafe class LinearRows
     private static void ScaleInput(in WeightMatrix weight, float* x, int n, int row, float* target)
     {
         int columns = weight.Columns;
-        var scales = new ReadOnlySpan<float>(weight.BlockScales + ((long)(row / weight.BlockRows) * weight.ScaleColumns), weight.ScaleColumns);
+        var scales = new ReadOnlySpan<float>(weight.ScaleRow(row), weight.ScaleColumns);
         // Plain vector multiplies: a library call per 128-value block cost a twentieth of an expert's down projection.
         for (int block = 0; block < scales.Length; block++)
         {

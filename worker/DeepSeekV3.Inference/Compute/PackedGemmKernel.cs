@@ -402,7 +402,7 @@ internal static unsafe class PackedGemmKernel
             float** scaleRows = stackalloc float*[PanelRows];
             for (int i = 0; i < rows; i++)
             {
-                scaleRows[i] = weight.BlockScales + ((long)((row + i) / weight.BlockRows) * weight.ScaleColumns);
+                scaleRows[i] = weight.ScaleRow(row + i);
             }
 
             var unbias = Vector512.Create(Fp8Decoder.InputScale * Fp8Decoder.OutputScale); // 2^120

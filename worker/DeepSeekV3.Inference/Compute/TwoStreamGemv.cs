@@ -182,8 +182,8 @@ internal static unsafe class TwoStreamGemv
     {
         int columns = weight.Columns, blockColumns = weight.BlockColumns;
         byte* rowA = weight.Data + ((long)rowIndexA * columns), rowB = weight.Data + ((long)rowIndexB * columns);
-        float* scalesA = weight.BlockScales + ((long)(rowIndexA / weight.BlockRows) * weight.ScaleColumns);
-        float* scalesB = weight.BlockScales + ((long)(rowIndexB / weight.BlockRows) * weight.ScaleColumns);
+        float* scalesA = weight.ScaleRow(rowIndexA);
+        float* scalesB = weight.ScaleRow(rowIndexB);
         Vector512<float> sumA = default, sumB = default;
         for (int start = 0, block = 0; start < columns; start += blockColumns, block++)
         {
@@ -218,13 +218,13 @@ internal static unsafe class TwoStreamGemv
     private static void Fp8Quad(in WeightMatrix weight, int rowIndexA, int rowIndexB, float* x, out Vector512<float> totalA0,
         out Vector512<float> totalA1, out Vector512<float> totalB0, out Vector512<float> totalB1)
     {
-        int columns = weight.Columns, blockColumns = weight.BlockColumns, blockRows = weight.BlockRows;
+        int columns = weight.Columns, blockColumns = weight.BlockColumns;
         byte* rowA = weight.Data + ((long)rowIndexA * columns), rowB = weight.Data + ((long)rowIndexB * columns);
         // The second row of a stream can open the next row of scale blocks.
-        float* scalesA0 = weight.BlockScales + ((long)(rowIndexA / blockRows) * weight.ScaleColumns);
-        float* scalesA1 = weight.BlockScales + ((long)((rowIndexA + 1) / blockRows) * weight.ScaleColumns);
-        float* scalesB0 = weight.BlockScales + ((long)(rowIndexB / blockRows) * weight.ScaleColumns);
-        float* scalesB1 = weight.BlockScales + ((long)((rowIndexB + 1) / blockRows) * weight.ScaleColumns);
+        float* scalesA0 = weight.ScaleRow(rowIndexA);
+        float* scalesA1 = weight.ScaleRow(rowIndexA + 1);
+        float* scalesB0 = weight.ScaleRow(rowIndexB);
+        float* scalesB1 = weight.ScaleRow(rowIndexB + 1);
         Vector512<float> sumA0 = default, sumA1 = default, sumB0 = default, sumB1 = default;
         for (int start = 0, block = 0; start < columns; start += blockColumns, block++)
         {
@@ -266,8 +266,8 @@ internal static unsafe class TwoStreamGemv
     {
         int columns = weight.Columns, blockColumns = weight.BlockColumns;
         byte* rowA = weight.Data + ((long)rowIndexA * columns), rowB = weight.Data + ((long)rowIndexB * columns);
-        float* scalesA = weight.BlockScales + ((long)(rowIndexA / weight.BlockRows) * weight.ScaleColumns);
-        float* scalesB = weight.BlockScales + ((long)(rowIndexB / weight.BlockRows) * weight.ScaleColumns);
+        float* scalesA = weight.ScaleRow(rowIndexA);
+        float* scalesB = weight.ScaleRow(rowIndexB);
         Vector512<float> sumA = default, sumB = default;
         float restA = 0, restB = 0;
         for (int start = 0, block = 0; start < columns; start += blockColumns, block++)

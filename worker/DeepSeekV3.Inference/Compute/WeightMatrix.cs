@@ -48,6 +48,9 @@ public readonly unsafe struct WeightMatrix
 
     public int ScaleColumns => (Columns + BlockColumns - 1) / BlockColumns;
 
+    /// <summary>The scales of the row of scale blocks that weight row <paramref name="row"/> lies in (FP8 only).</summary>
+    public float* ScaleRow(int row) => BlockScales + ((long)(row / BlockRows) * ScaleColumns);
+
     /// <summary>Bytes a kernel streams to read the whole matrix once (weights plus scales).</summary>
     public long StoredBytes => Format switch
     {
@@ -86,7 +89,7 @@ public readonly unsafe struct WeightMatrix
     private void DequantizeFloat8Range(int row, int start, Span<float> destination)
     {
         var codes = new ReadOnlySpan<byte>(Data + ((long)row * Columns) + start, destination.Length);
-        var scales = new ReadOnlySpan<float>(BlockScales + (long)(row / BlockRows) * ScaleColumns, ScaleColumns);
+        var scales = new ReadOnlySpan<float>(ScaleRow(row), ScaleColumns);
         int end = start + destination.Length;
         for (int column = start; column < end;)
         {
