@@ -285,6 +285,32 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.BF16, 3, 1)]    // a decode step: on the calling thread
+    [InlineData(WeightFormat.BF16, 300, 2)]  // a prompt: split across the pool
+    [InlineData(WeightFormat.F8E4M3Blocked, 300, 3)]
+    public void Embedding_CopiesEachTokensRowAndRejectsUnknownIdsBeforeWriting(WeightFormat format, int tokens, int threads)
+    {
+        using var table = TestWeight.Create(format, 500, 150, seed: 51);
+        var ids = Enumerable.Range(0, tokens).Select(t => (t * 37) % 500).ToArray();
+        var y = new float[tokens * 150];
+        using var backend = new CpuBackend(threads);
+
+        backend.Embedding(table.Matrix, ids, y);
+
+        var row = new float[150];
+        for (int t = 0; t < tokens; t++)
+        {
+            table.Matrix.DequantizeRow(ids[t], row);
+            Assert.Equal(row, y.AsSpan(t * 150, 150).ToArray());
+        }
+
+        ids[tokens - 1] = 500;
+        Array.Fill(y, -7f);
+        Assert.Throws<ArgumentOutOfRangeException>(() => backend.Embedding(table.Matrix, ids, y));
+        Assert.All(y, value => Assert.Equal(-7f, value));
+    }
+
+    [Theory]
     [MemberData(nameof(Formats))]
     public void LinearTransposed_MatchesNaive(WeightFormat format, int threads)
     {

@@ -175,14 +175,21 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     {
         int columns = table.Columns;
         CheckLength(y, (long)tokens.Length * columns, nameof(y));
-        for (int t = 0; t < tokens.Length; t++)
+        foreach (int token in tokens)
         {
-            if ((uint)tokens[t] >= (uint)table.Rows)
+            if ((uint)token >= (uint)table.Rows)
             {
-                throw new ArgumentOutOfRangeException(nameof(tokens), tokens[t], $"token id outside the vocabulary [0, {table.Rows})");
+                throw new ArgumentOutOfRangeException(nameof(tokens), token, $"token id outside the vocabulary [0, {table.Rows})");
             }
+        }
 
-            table.DequantizeRow(tokens[t], y.Slice(t * columns, columns));
+        // A prompt's rows are scattered through the table (cache misses each) and spent 1 % of a prefill on the caller.
+        fixed (int* tokenPointer = tokens)
+        fixed (float* target = y)
+        {
+            _elementwise.SetEmbeddingRows(table, tokenPointer, tokens.Length, target,
+                ElementwiseJob.IsWorthSplitting((long)tokens.Length * columns, Threads) ? ElementwiseTasks : 1);
+            _pool.Run(_elementwise, _elementwise.Tasks);
         }
     }
 

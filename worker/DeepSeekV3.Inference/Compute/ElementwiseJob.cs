@@ -4,7 +4,7 @@ namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
 /// The cheap per-element and per-row ops of a step (RMSNorm, residual add, SwiGLU, the MoE gather and combine, strided
-/// row copies) split
+/// row copies, the embedding lookup) split
 /// across the pool when a step is prefill-sized. Each is a few passes over memory, but run on the calling thread they
 /// left the other cores idle for a fifth to a third of a prefill (perf, 2026-12-06); in decode-sized steps they are a
 /// few microseconds and stay on the caller (<see cref="IsWorthSplitting"/>).
@@ -29,6 +29,7 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
     private float _epsilon;
     private int _sourceStride; // row copies
     private int _targetStride;
+    private WeightMatrix _table; // embedding lookups
 
     private enum Operation
     {
@@ -38,6 +39,7 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
         GatherRows,
         AddWeightedRows,
         CopyRows,
+        EmbeddingRows,
     }
 
     public int Tasks { get; private set; }
@@ -85,6 +87,15 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
     /// <summary>
     /// output[t] += Σ_j weights[p] · rows[p] for p = positions[t·perToken + j], j in order, p ≥ 0, for t &lt; n.
     /// </summary>
+    /// <summary>target[i] = table[tokens[i]] as float32 for i &lt; count (the ids already checked).</summary>
+    public void SetEmbeddingRows(in WeightMatrix table, int* tokens, int count, float* target, int tasks)
+    {
+        SetRows(Operation.EmbeddingRows, count, table.Columns, tasks);
+        _table = table;
+        _indices = tokens;
+        _c = target;
+    }
+
     public void SetAddWeightedRows(float* output, int n, int perToken, float* rows, int* positions, float* weights,
         int rowLength, int tasks)
     {
@@ -129,6 +140,13 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
                 break;
             case Operation.AddWeightedRows:
                 AddWeightedRows(first, end);
+                break;
+            case Operation.EmbeddingRows:
+                for (int i = first; i < end; i++)
+                {
+                    _table.DequantizeRow(_indices[i], new Span<float>(_c + ((long)i * _rowLength), _rowLength));
+                }
+
                 break;
             case Operation.CopyRows:
                 for (int i = first; i < end; i++)
