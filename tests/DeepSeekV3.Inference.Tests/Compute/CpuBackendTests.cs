@@ -638,6 +638,33 @@ public sealed unsafe class CpuBackendTests
         Assert.InRange(MaxDifference(output, expected), 0, 1e-6f);
     }
 
+    [Theory]
+    [InlineData(1, 4)]
+    [InlineData(2, 8)]
+    public void CombineExperts_EqualsClearingAddingWeightedRowsThenTheSharedExperts(int threads, int tokens)
+    {
+        // The one-pass MoE combine against the three steps it replaces, bit for bit: output's old contents are ignored,
+        // -1 rows skipped, and token 1 has no row here at all (its result is the shared experts' row alone).
+        const int RowLength = 9000, PerToken = 4;
+        int slots = tokens * PerToken;
+        var rows = Random(slots * RowLength, seed: 26);
+        var weights = Random(slots, seed: 27);
+        var shared = Random(tokens * RowLength, seed: 28);
+        int[] positions = [.. Enumerable.Range(0, slots).Select(slot => slot / PerToken == 1 || slot % 7 == 3 ? -1 : (slot * 5) % slots)];
+        using var backend = new CpuBackend(threads);
+        var expected = new float[tokens * RowLength];
+        backend.AddWeightedRows(expected, tokens, PerToken, rows, RowLength, positions, weights);
+        backend.Add(expected, shared);
+        var output = Random(tokens * RowLength, seed: 29);
+
+        backend.CombineExperts(output, tokens, PerToken, rows, RowLength, positions, weights, shared);
+
+        Assert.Equal(expected, output);
+        Assert.Equal(shared.AsSpan(RowLength, RowLength).ToArray(), output.AsSpan(RowLength, RowLength).ToArray());
+        Assert.Throws<ArgumentException>(() => backend.CombineExperts(output, tokens, PerToken, rows, RowLength, positions, weights,
+            shared.AsSpan(1)));
+    }
+
     public static TheoryData<int[], int[], int, int, int> AttentionBatches => new()
     {
         // (tokens, start position) per sequence, threads, heads, cache block size: a 40-token prefill from 0 (blocks of 8),

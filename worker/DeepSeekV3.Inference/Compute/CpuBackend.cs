@@ -297,7 +297,12 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     }
 
     public void AddWeightedRows(Span<float> output, int n, int perToken, ReadOnlySpan<float> rows, int rowLength,
-        ReadOnlySpan<int> positions, ReadOnlySpan<float> weights)
+        ReadOnlySpan<int> positions, ReadOnlySpan<float> weights) =>
+        CombineRows(output, n, perToken, rows, rowLength, positions, weights, shared: default);
+
+    /// <summary><see cref="AddWeightedRows"/> with an empty <paramref name="shared"/>, else <see cref="CombineExperts"/>.</summary>
+    private void CombineRows(Span<float> output, int n, int perToken, ReadOnlySpan<float> rows, int rowLength, ReadOnlySpan<int> positions,
+        ReadOnlySpan<float> weights, ReadOnlySpan<float> shared)
     {
         CheckLength(output, (long)n * rowLength, nameof(output));
         CheckLength(positions, (long)n * perToken, nameof(positions));
@@ -314,11 +319,19 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         fixed (float* rowsPointer = rows)
         fixed (int* positionsPointer = positions)
         fixed (float* weightsPointer = weights)
+        fixed (float* sharedPointer = shared)
         {
             _elementwise.SetAddWeightedRows(outputPointer, n, perToken, rowsPointer, positionsPointer, weightsPointer, rowLength,
-                ElementwiseJob.IsWorthSplitting((long)n * perToken * rowLength, Threads) ? ElementwiseTasks : 1);
+                shared.IsEmpty ? null : sharedPointer, ElementwiseJob.IsWorthSplitting((long)n * perToken * rowLength, Threads) ? ElementwiseTasks : 1);
             _pool.Run(_elementwise, _elementwise.Tasks);
         }
+    }
+
+    public void CombineExperts(Span<float> output, int n, int perToken, ReadOnlySpan<float> rows, int rowLength, ReadOnlySpan<int> positions,
+        ReadOnlySpan<float> weights, ReadOnlySpan<float> sharedExperts)
+    {
+        CheckLength(sharedExperts, (long)n * rowLength, nameof(sharedExperts));
+        CombineRows(output, n, perToken, rows, rowLength, positions, weights, sharedExperts);
     }
 
     public void Sigmoid(Span<float> x) => TensorPrimitives.Sigmoid(x, x);

@@ -30,6 +30,7 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
     private int _sourceStride; // row copies
     private int _targetStride;
     private WeightMatrix _table; // embedding lookups
+    private float* _shared;      // the MoE combine's shared-expert rows, or null: accumulate into the output instead
 
     private enum Operation
     {
@@ -96,11 +97,16 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
         _c = target;
     }
 
+    /// <summary>
+    /// output[t] += Σ_j weights[p] · rows[p] (p = positions[t · perToken + j], skipping p &lt; 0), or with
+    /// <paramref name="shared"/> given, output[t] = that sum (from zero) + shared[t] (the MoE combine in one pass).
+    /// </summary>
     public void SetAddWeightedRows(float* output, int n, int perToken, float* rows, int* positions, float* weights,
-        int rowLength, int tasks)
+        int rowLength, float* shared, int tasks)
     {
         SetRows(Operation.AddWeightedRows, n, rowLength, tasks);
         _c = output;
+        _shared = shared;
         _perItem = perToken;
         _a = rows;
         _indices = positions;
@@ -199,14 +205,36 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
         for (int t = first; t < end; t++)
         {
             var target = new Span<float>(_c + ((long)t * _rowLength), _rowLength);
+            bool assign = _shared != null; // the combine starts from zero: its first term is written, not added to 0
             for (int j = 0; j < _perItem; j++)
             {
                 int position = _indices[(t * _perItem) + j];
-                if (position >= 0)
+                if (position < 0)
                 {
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(_a + ((long)position * _rowLength), _rowLength),
-                        _b[position], target, target);
+                    continue;
                 }
+
+                var row = new ReadOnlySpan<float>(_a + ((long)position * _rowLength), _rowLength);
+                if (assign)
+                {
+                    // 0 + w · r rounds like w · r, so this equals clearing first and adding.
+                    TensorPrimitives.Multiply(row, _b[position], target);
+                    assign = false;
+                }
+                else
+                {
+                    TensorPrimitives.MultiplyAdd(row, _b[position], target, target);
+                }
+            }
+
+            if (_shared != null)
+            {
+                if (assign)
+                {
+                    target.Clear(); // no routed term
+                }
+
+                TensorPrimitives.Add(target, new ReadOnlySpan<float>(_shared + ((long)t * _rowLength), _rowLength), target);
             }
         }
     }

@@ -79,6 +79,15 @@ public interface IComputeBackend
     void AddWeightedRows(Span<float> output, int n, int perToken, ReadOnlySpan<float> rows, int rowLength,
         ReadOnlySpan<int> positions, ReadOnlySpan<float> weights);
 
+    /// <summary>
+    /// output[t] = (Σ_j weights[p] · rows[p] for p = positions[t·perToken + j] in j order, skipping p &lt; 0) + sharedExperts[t]
+    /// for every token t &lt; n: the whole MoE combine of model.py (the routed experts in expert order, then the shared
+    /// experts) in one pass over output, with the same roundings as clearing output, <see cref="AddWeightedRows"/> and
+    /// adding sharedExperts.
+    /// </summary>
+    void CombineExperts(Span<float> output, int n, int perToken, ReadOnlySpan<float> rows, int rowLength, ReadOnlySpan<int> positions,
+        ReadOnlySpan<float> weights, ReadOnlySpan<float> sharedExperts);
+
     /// <summary>x = 1 / (1 + exp(-x)), elementwise.</summary>
     void Sigmoid(Span<float> x);
 

@@ -186,22 +186,28 @@ public sealed class Moe
 
         // y = Σ weight · expert(x) in expert order (the reference's loop), then + shared_experts(x).
         var output = s.LayerOut.AsSpan(0, n * hidden);
+        var shared = s.ExpertOutput.AsSpan(slots * hidden, n * hidden);
+        if (_peers is null)
+        {
+            backend.CombineExperts(output, n, k, s.ExpertOutput.AsSpan(0, slots * hidden), hidden, s.SlotPositions.AsSpan(0, slots),
+                s.ExpertTokenWeights.AsSpan(0, slots), shared);
+            return;
+        }
+
+        // Expert parallel: the peers add their experts' terms between the local ones and the shared experts.
         output.Clear();
         backend.AddWeightedRows(output, n, k, s.ExpertOutput.AsSpan(0, slots * hidden), hidden, s.SlotPositions.AsSpan(0, slots),
             s.ExpertTokenWeights.AsSpan(0, slots));
 
-        if (_peers is not null)
+        // Slots computed here are marked -1: the peers get exactly the rest, whatever the placement says meanwhile.
+        var remote = s.RemoteExperts.AsSpan(0, slots);
+        for (int slot = 0; slot < slots; slot++)
         {
-            // Slots computed here are marked -1: the peers get exactly the rest, whatever the placement says meanwhile.
-            var remote = s.RemoteExperts.AsSpan(0, slots);
-            for (int slot = 0; slot < slots; slot++)
-            {
-                remote[slot] = held[s.RoutedExperts[slot]] is null ? s.RoutedExperts[slot] : -1;
-            }
-
-            _peers.AddRemoteExperts(_layer, normed, n, remote, s.RoutedWeights.AsSpan(0, slots), k, output);
+            remote[slot] = held[s.RoutedExperts[slot]] is null ? s.RoutedExperts[slot] : -1;
         }
-        backend.Add(output, s.ExpertOutput.AsSpan(slots * hidden, n * hidden));
+
+        _peers.AddRemoteExperts(_layer, normed, n, remote, s.RoutedWeights.AsSpan(0, slots), k, output);
+        backend.Add(output, shared);
     }
 
     /// <summary>
