@@ -85,9 +85,6 @@ internal sealed unsafe class ElementwiseJob : IParallelJob
         _targetStride = targetStride;
     }
 
-    /// <summary>
-    /// output[t] += Σ_j weights[p] · rows[p] for p = positions[t·perToken + j], j in order, p ≥ 0, for t &lt; n.
-    /// </summary>
     /// <summary>target[i] = table[tokens[i]] as float32 for i &lt; count (the ids already checked).</summary>
     public void SetEmbeddingRows(in WeightMatrix table, int* tokens, int count, float* target, int tasks)
     {

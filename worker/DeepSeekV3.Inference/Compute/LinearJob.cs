@@ -14,7 +14,6 @@ internal sealed unsafe class LinearJob : IParallelJob
     private int _n;
     private int _rowStart;
     private int _rowCount;
-    private int _unit; // the least rows a slice may have (LinearRows.RowGranularity): bounds the slice count
     private int _cut; // slices start on multiples of this many rows (LinearRows.CutRows)
     private int _rowSlices;
     private int _tokenSlices;
@@ -40,9 +39,9 @@ internal sealed unsafe class LinearJob : IParallelJob
         _n = n;
         _rowStart = rowStart;
         _rowCount = rowCount;
-        _unit = LinearRows.RowGranularity(weight, n);
-        _cut = LinearRows.CutRows(weight, n, _unit);
-        _rowSlices = Math.Max(1, Math.Min(tasks, rowCount / _unit));
+        int unit = LinearRows.RowGranularity(weight, n); // the least rows a slice may have: bounds the slice count
+        _cut = LinearRows.CutRows(weight, n, unit);
+        _rowSlices = Math.Max(1, Math.Min(tasks, rowCount / unit));
         if (_rowSlices > threads)
         {
             // Equal slices in a number the threads divide: a prefill's 1024-row products, cut into 5 slices of at least
