@@ -673,8 +673,9 @@ public sealed unsafe class CpuBackendTests
         // head groups (4 heads each, the last partial), the last as a decode batch of single tokens. Contexts past 64 keys
         // take the tile path's chunks with the running softmax (151 keys: three chunks; a 3-token tile whose causal limit
         // falls inside the second chunk), and 24-token cache blocks put a chunk boundary inside a block. A lone tile with
-        // a long context and fewer tasks than threads is split into key ranges merged afterwards (601 keys on 2 threads;
-        // 702 keys on 3, the tile's first token seeing one key less than its second).
+        // a context of two chunks or more and fewer tasks than threads is split into key ranges merged afterwards (100 keys
+        // on 2 threads: a whole chunk and a partial one; 601 keys on 2 threads; 702 keys on 3, the tile's first token
+        // seeing one key less than its second).
         { [40], [0], 2, 3, 16 },
         { [37, 3, 1], [20, 5, 9], 2, 3, 16 },
         { [37, 3, 1], [20, 5, 9], 1, 3, 16 },
@@ -683,6 +684,7 @@ public sealed unsafe class CpuBackendTests
         { [1, 1, 1], [33, 7, 0], 2, 9, 16 },
         { [1, 3], [150, 70], 2, 6, 16 },
         { [1, 3], [150, 70], 1, 5, 24 },
+        { [1], [99], 2, 8, 16 },
         { [1], [600], 2, 8, 16 },
         { [2], [700], 3, 5, 24 },
     };
