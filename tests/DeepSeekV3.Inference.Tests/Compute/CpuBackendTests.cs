@@ -209,10 +209,12 @@ public sealed unsafe class CpuBackendTests
     [InlineData(WeightFormat.BF16, 150, 17, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 2, 1)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 3, 2)]
-    [InlineData(WeightFormat.F8E4M3Blocked, 150, 5, 1)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 5, 1)]  // one pass of 5
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 6, 2)]  // one pass of 6
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 7, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 8, 1)]
-    [InlineData(WeightFormat.F8E4M3Blocked, 150, 13, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 10, 1)] // 4, then 6
+    [InlineData(WeightFormat.F8E4M3Blocked, 150, 13, 2)] // 4, 4, then 5
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 16, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 20, 1)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 24, 2)]
