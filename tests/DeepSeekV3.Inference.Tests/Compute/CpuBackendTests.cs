@@ -206,6 +206,8 @@ public sealed unsafe class CpuBackendTests
     [InlineData(WeightFormat.BF16, 150, 2, 1)]
     [InlineData(WeightFormat.BF16, 150, 3, 2)]
     [InlineData(WeightFormat.BF16, 150, 5, 2)]
+    [InlineData(WeightFormat.BF16, 37, 6, 1)]   // one pass of 6
+    [InlineData(WeightFormat.BF16, 150, 10, 2)] // 4, then 6
     [InlineData(WeightFormat.BF16, 150, 17, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 2, 1)]
     [InlineData(WeightFormat.F8E4M3Blocked, 150, 3, 2)]
