@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// Decode-sized <c>y = x · Wᵀ</c> (2 to 24 tokens, 4 at a time, the last 5 or 6 together) for FP8 weights straight from the stored codes: 16
+/// Decode-sized <c>y = x · Wᵀ</c> (2 to <see cref="MaxTokens"/> tokens, 4 at a time, the last 5 or 6 together) for FP8 weights straight from the stored codes: 16
 /// codes at a time become float32 in registers (<see cref="Fp8Decoder"/>) and are multiplied into 4 rows × n tokens of
 /// accumulators, so the weights cross the memory bus once and never round-trip through a scratch row. Generic over
 /// <see cref="IWeightDecoder"/>, so the JIT specializes the loop for the decoder (BF16 has its own shuffle-free
@@ -18,18 +18,28 @@ namespace DeepSeekV3.Inference.Compute;
 internal static unsafe class FusedGemvKernel
 {
     /// <summary>
-    /// Up to this many tokens use the fused kernel, 4 at a time: a 4-row panel (4 × columns codes, a few KB) is read from
-    /// memory for the first 4 tokens and from L1 for the next ones, so the weight stream stays the bound. Past it the
-    /// packed kernel wins, whose 32-token lane groups a 17-24 token product fills only in part (one thread, weights in
-    /// cache, FP8 384 × 1024: 24 tokens fused 150 GFLOP/s vs packed 130, 32 tokens 152 vs 171; 1024 × 384: 123 vs 111,
-    /// 122 vs 144). A prefill's experts see about this many tokens each.
+    /// Up to this many tokens use the fused kernel, 4 at a time, on rows of <paramref name="columns"/> weights: a 4-row
+    /// panel (4 × columns codes, a few KB) is read from memory for the first pass and from L1 for the next ones, so the
+    /// weight stream stays the bound, while x (tokens × columns floats) is read again by every panel, from L2 as long
+    /// as it fits there. Past it the packed kernel, which decodes each panel once into float tiles and keeps x in
+    /// L2-sized blocks. Its decoding costs about as much as multiplying 32 tokens, and its 32-token lane groups a
+    /// 25-31-token product fills only in part, so on the small model's 1024-column rows (one thread, 33 experts in
+    /// turn, GFLOP/s fused vs packed) FP8 384 × 1024: 28 tokens 165-178 vs 137-140, 32 168-177 vs 162-163, 48 170-178 vs
+    /// 163-172, 64 172-179 vs 181-188; 1024 × 384: 28 168 vs 139-140, 32-48 equal, 64 162-164 vs 174-175; BF16
+    /// 384 × 1024: 28 175-181 vs 130-133, 48 182-183 vs 155-162. Hence 48 tokens while x stays within 256 KB, and never
+    /// fewer than 24 (the rule measured before, with 24 tokens fused 150 vs packed 130): a prefill's experts see 5-41
+    /// tokens each.
     /// </summary>
-    public const int MaxTokens = 24;
+    public static int MaxTokens(int columns) => Math.Clamp(FusedInputFloats / Math.Max(1, columns), MinMaxTokens, MaxMaxTokens);
+
+    private const int FusedInputFloats = 64 * 1024;
+    private const int MinMaxTokens = 24;
+    private const int MaxMaxTokens = 48;
 
     public static bool IsSupported => Avx512F.IsSupported;
 
     /// <summary>
-    /// y[t, rowOffset + r] = decode(W[r]) · x[t] for the 4 rows starting at <paramref name="weights"/>, t &lt; n ≤ MaxTokens;
+    /// y[t, rowOffset + r] = decode(W[r]) · x[t] for the 4 rows starting at <paramref name="weights"/>, t &lt; n ≤ MaxTokens(columns);
     /// x [n, columns] (for FP8 already carrying this panel's block scales).
     /// </summary>
     public static void Panel<TDecoder>(byte* weights, int columns, float* x, int n, float* y, int yStride, int rowOffset)

@@ -49,7 +49,7 @@ internal sealed unsafe class LinearJob : IParallelJob
             _rowSlices -= _rowSlices % threads;
         }
 
-        int tokenGroups = n > FusedGemvKernel.MaxTokens ? n / PackedGemmKernel.TokenGroup : 1;
+        int tokenGroups = n > FusedGemvKernel.MaxTokens(weight.Columns) ? n / PackedGemmKernel.TokenGroup : 1;
         _tokenSlices = Math.Max(1, Math.Min(tasks / _rowSlices, tokenGroups));
         _packed = null;
     }

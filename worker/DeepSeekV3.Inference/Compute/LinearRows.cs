@@ -4,8 +4,9 @@ namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
 /// Output rows [first, end) of y[n, yStride] = x[n, columns] · W[rowStart..)ᵀ, 4-row panels at a time: decode-sized
-/// steps (n ≤ 24) of BF16/FP8 weights read the stored weights once through <see cref="Bf16PairKernel"/> or
-/// <see cref="FusedGemvKernel"/>; larger steps (prefill) go through the packed outer-product
+/// steps (n up to <see cref="FusedGemvKernel.MaxTokens"/>, 24-48) of BF16/FP8 weights read the stored weights once
+/// through <see cref="Bf16PairKernel"/> or <see cref="FusedGemvKernel"/>; larger steps (prefill) go through the packed
+/// outer-product
 /// <see cref="PackedGemmKernel"/>; without AVX-512, each panel is dequantized once into the thread's scratch and
 /// applied to all n tokens with <see cref="LinearKernel"/>.
 /// Callers cut row ranges on multiples of 4 (relative to rowStart), so panels are never split.
@@ -49,12 +50,12 @@ internal static unsafe class LinearRows
     public static int CutRows(in WeightMatrix weight, int n, int unit) => UsesPacked(weight, n) ? PackedGemmKernel.PanelRows : unit;
 
     private static bool UsesFused(in WeightMatrix weight, int n, int rowStart) =>
-        n <= FusedGemvKernel.MaxTokens && FusedGemvKernel.IsSupported && Bf16PairKernel.IsSupported && weight.Format != WeightFormat.F32
+        n <= FusedGemvKernel.MaxTokens(weight.Columns) && FusedGemvKernel.IsSupported && Bf16PairKernel.IsSupported && weight.Format != WeightFormat.F32
             && (weight.Format == WeightFormat.BF16
                 || (weight.BlockRows % LinearKernel.PanelRows == 0 && rowStart % LinearKernel.PanelRows == 0));
 
     internal static bool UsesPacked(in WeightMatrix weight, int n) =>
-        PackedGemmKernel.IsSupported && !UsesFused(weight, n, 0) && n > FusedGemvKernel.MaxTokens
+        PackedGemmKernel.IsSupported && !UsesFused(weight, n, 0) && n > FusedGemvKernel.MaxTokens(weight.Columns)
             && weight.Rows >= PackedGemmKernel.MinSliceRows;
 
     public static void Compute(in WeightMatrix weight, float* x, int n, float* y, int yStride, int rowStart, int first, int end)
@@ -77,15 +78,15 @@ internal static unsafe class LinearRows
     }
 
     /// <summary>
-    /// How many tokens past the last whole 32-token group of a packed-kernel product go through the fused kernels instead:
-    /// up to 24 (<see cref="FusedGemvKernel.MaxTokens"/>) would fill a 32-lane group only in part, at the cost of a whole
-    /// one (one thread, FP8 384 × 1024: 33 tokens as two groups 100 GFLOP/s, 32 tokens 179, 1 token fused 73; an expert
+    /// How many tokens past the last whole 32-token group of a packed-kernel product go through the fused kernels instead
+    /// (all of them, at most 31, when within <see cref="FusedGemvKernel.MaxTokens"/>): they would fill a 32-lane group
+    /// only in part, at the cost of a whole one (one thread, FP8 384 × 1024: 33 tokens as two groups 100 GFLOP/s, 32 tokens 179, 1 token fused 73; an expert
     /// of a prefill gets 32·k + a few tokens as often as not). 0 when none do.
     /// </summary>
     private static int FusedTailTokens(in WeightMatrix weight, int n, int rowStart)
     {
         int tail = n % PackedGemmKernel.TokenGroup;
-        return n > PackedGemmKernel.TokenGroup && tail <= FusedGemvKernel.MaxTokens && UsesPacked(weight, n) && UsesFused(weight, tail, rowStart)
+        return n > PackedGemmKernel.TokenGroup && UsesPacked(weight, n) && UsesFused(weight, tail, rowStart)
             ? tail : 0;
     }
 
