@@ -99,8 +99,9 @@ public sealed unsafe class CpuBackendTests
         // Prefill-sized calls (past the fused kernels' 48 tokens for 300 columns; 17 tokens stay there) take the packed
         // outer-product kernel: 421 rows give slices of 192 rows and partial 12-row panels, 300 columns a partial
         // 16-column chunk and a partial FP8 block. Tokens past the last whole 32-token group go through the fused kernels
-        // (65: 1, 70: 6, 101: 5, 56: 24, 57: 25). The slice from row 130 checks that panels read the rows of their slice
-        // (FP8 there: no fused tail, its rows are not 4-aligned).
+        // when they are at most 24 (65: 1, 70: 6, 101: 5, 56: 24) and through a partial group otherwise (57: 25). The
+        // slice from row 130 checks that panels read the rows of their slice (FP8 there: no fused tail, its rows are not
+        // 4-aligned).
         using var weight = TestWeight.Create(format, 421, 300, seed: 21);
         var x = Random(tokens * 300, seed: 22);
         var naive = NaiveKernels.Linear(x, tokens, weight.Matrix);

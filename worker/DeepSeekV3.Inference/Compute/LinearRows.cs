@@ -78,17 +78,24 @@ internal static unsafe class LinearRows
     }
 
     /// <summary>
-    /// How many tokens past the last whole 32-token group of a packed-kernel product go through the fused kernels instead
-    /// (all of them, at most 31, when within <see cref="FusedGemvKernel.MaxTokens"/>): they would fill a 32-lane group
-    /// only in part, at the cost of a whole one (one thread, FP8 384 × 1024: 33 tokens as two groups 100 GFLOP/s, 32 tokens 179, 1 token fused 73; an expert
-    /// of a prefill gets 32·k + a few tokens as often as not). 0 when none do.
+    /// How many tokens past the last whole 32-token group of a packed-kernel product go through the fused kernels instead:
+    /// up to <see cref="MaxFusedTail"/> would fill a 32-lane group only in part, at the cost of a whole one (one thread,
+    /// FP8 384 × 1024: 33 tokens as two groups 100 GFLOP/s, 32 tokens 179, 1 token fused 73; an expert of a prefill gets
+    /// 32·k + a few tokens as often as not). 0 when none do.
     /// </summary>
     private static int FusedTailTokens(in WeightMatrix weight, int n, int rowStart)
     {
         int tail = n % PackedGemmKernel.TokenGroup;
-        return n > PackedGemmKernel.TokenGroup && UsesPacked(weight, n) && UsesFused(weight, tail, rowStart)
+        return n > PackedGemmKernel.TokenGroup && tail <= MaxFusedTail && UsesPacked(weight, n) && UsesFused(weight, tail, rowStart)
             ? tail : 0;
     }
+
+    /// <summary>
+    /// The most tokens of a tail <see cref="FusedTailTokens"/> hands to the fused kernels. Unlike a whole product of 25-48
+    /// tokens (<see cref="FusedGemvKernel.MaxTokens"/>), a tail sits beside whole groups whose panels the packed kernel
+    /// decodes anyway, so a partial lane group costs it only the multiply-adds.
+    /// </summary>
+    private const int MaxFusedTail = 24;
 
     /// <summary>
     /// y[t] for the tokens [firstToken, endToken) of an n-token product whose x was transposed once for all its slices
