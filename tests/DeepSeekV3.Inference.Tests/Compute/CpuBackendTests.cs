@@ -232,9 +232,10 @@ public sealed unsafe class CpuBackendTests
     public void Linear_TokenCountsAroundTheTile_MatchNaive(WeightFormat format, int columns, int tokens, int threads)
     {
         // 130 rows leave a partial panel; 37 or 150 columns a tail after the last whole vector (150: two FP8 blocks).
-        // Up to 48 tokens at these widths take the fused kernels 4 tokens at a time, the last 5 or 6 together (5, 9, 13, 25,
-        // 41: a pass of 5; 6, 10, 46: of 6; 7: a pass of 4 with one empty row); past 48, 130 rows (too few for the packed
-        // kernel's slices) take the tiled path.
+        // Up to 48 tokens at these widths take the fused kernels in passes over each panel: FP8 6 or 4 tokens at a time,
+        // never a pass of 1 or 2 (5, 13, 41: one pass of 5; 7: of 3; 10, 16, 20, 24: of 6 and 4), BF16 4 at a time, the
+        // last 6 together when 2 are left over (6, 10, 46); past 48, 130 rows (too few for the packed kernel's slices)
+        // take the tiled path.
         using var weight = TestWeight.Create(format, 130, columns, seed: 8);
         var x = Random(tokens * columns, seed: 9);
         var y = new float[tokens * 130];

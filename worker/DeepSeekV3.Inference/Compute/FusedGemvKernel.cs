@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// Decode-sized <c>y = x · Wᵀ</c> (2 to <see cref="MaxTokens"/> tokens, 4 at a time, the last 5 or 6 together) for FP8 weights straight from the stored codes: 16
+/// Decode-sized <c>y = x · Wᵀ</c> (2 to <see cref="MaxTokens"/> tokens, 6 or 4 at a time) for FP8 weights straight from the stored codes: 16
 /// codes at a time become float32 in registers (<see cref="Fp8Decoder"/>) and are multiplied into 4 rows × n tokens of
 /// accumulators, so the weights cross the memory bus once and never round-trip through a scratch row. Generic over
 /// <see cref="IWeightDecoder"/>, so the JIT specializes the loop for the decoder (BF16 has its own shuffle-free
@@ -45,27 +45,40 @@ internal static unsafe class FusedGemvKernel
     public static void Panel<TDecoder>(byte* weights, int columns, float* x, int n, float* y, int yStride, int rowOffset)
         where TDecoder : IWeightDecoder
     {
-        // One or two tokens past the last group of 4 ride with that group as one pass of 5 or 6 (LastPassTokens).
-        int last = LastPassTokens(n), first = 0;
-        for (; first < n - last; first += 4)
+        for (int first = 0; first < n;)
         {
-            PanelUpTo4<TDecoder>(weights, columns, x + ((long)first * columns), Math.Min(4, n - first), y + ((long)first * yStride), yStride, rowOffset);
-        }
+            int tokens = NextPassTokens(n - first);
+            float* xs = x + ((long)first * columns), ys = y + ((long)first * yStride);
+            if (tokens > 4)
+            {
+                PanelFiveOrSix<TDecoder>(weights, columns, xs, tokens, ys, yStride, rowOffset);
+            }
+            else
+            {
+                PanelUpTo4<TDecoder>(weights, columns, xs, tokens, ys, yStride, rowOffset);
+            }
 
-        if (last > 0)
-        {
-            PanelFiveOrSix<TDecoder>(weights, columns, x + ((long)first * columns), last, y + ((long)first * yStride), yStride, rowOffset);
+            first += tokens;
         }
     }
 
     /// <summary>
-    /// Tokens of the pass that ends an n-token panel when it takes 5 or 6 (n ≡ 1 or 2 mod 4, n ≥ 5), else 0. Every pass
-    /// decodes the panel's weights again, so a pass for one or two leftover tokens cost nearly a whole pass of four
-    /// (a lone token: 4 decodes per 4 multiply-adds; two: a 4-token pass half of zeros). One thread, FP8 384 × 1024, 33
-    /// experts in turn (13 MB), GFLOP/s with passes of 4 only → a last pass of 5 or 6: n = 5 155 → 165, 6 140 → 200,
-    /// 9 151-165 → 168, 10 156 → 187, 13 163 → 170, 14 155 → 184 (n = 4, 8, 16 unchanged at 174-192).
+    /// Tokens of the next pass over a panel when <paramref name="rest"/> are left: every pass decodes the panel's weights
+    /// again, so passes of 6 (24 accumulators) while what they leave splits into passes of 4 and at most one of 5, never
+    /// a pass of 1 or 2 of its own (a lone token cost nearly a whole pass: 4 decodes per 4 multiply-adds; two rode in a
+    /// 4-token pass half of zeros). One thread, FP8, 33 experts in turn (13 MB), GFLOP/s. Against passes of 4 only: 384 ×
+    /// 1024, n = 5 155 → 165, 6 140 → 200, 9 151-165 → 168, 10 156 → 187, 13 163 → 170, 14 155 → 184. Against passes of
+    /// 4 ending on one of 5 or 6, alternating in one process: 384 × 1024, n = 12 172-184 → 179-194, 16 168-177 → 175-186,
+    /// 19 157-165 → 165-173, 24-44 equal; 1024 × 384, n = 12 174-178 → 192-193, 16 172-173 → 186-188, 23 156-158 → 178-179,
+    /// 30 167-168 → 183-184.
     /// </summary>
-    private static int LastPassTokens(int n) => n > 4 && n % 4 is 1 or 2 ? 4 + (n % 4) : 0;
+    private static int NextPassTokens(int rest) => rest switch
+    {
+        <= 4 => rest,
+        5 or 9 or 13 => 5, // then passes of 4 (a 6 would leave 3, 7 = 4 + 3, or 7)
+        7 or 8 => 4,       // 4 + 3, 4 + 4 (a 6 would leave a pass of 1 or 2)
+        _ => 6,
+    };
 
     /// <summary>
     /// <see cref="PanelUpTo4{TDecoder}"/> for 5 or 6 tokens: 4 rows × 6 tokens = 24 accumulators, 4 weight vectors and x in
