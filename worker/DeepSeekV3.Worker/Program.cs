@@ -14,6 +14,7 @@ public static class Program
           {BenchCommand.Usage}
           {ServeBenchCommand.Usage}
           {GrpcBenchCommand.Usage}
+          {KernelBenchCommand.Usage}
           {DemoCommand.Usage}
           {ServeCommand.Usage}
           {UpCommand.Usage}

@@ -102,6 +102,36 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble() / read, decode.GetProperty("read_bandwidth_fraction").GetDouble(), 9);
     }
 
+    [Fact]
+    public void BenchKernels_TwoShapes_PrintsEachProductAgainstTheMachinesLimits()
+    {
+        var (code, output, error) = Run("bench", "kernels", "--shape", "fp8:64x256", "--shape", "bf16:48x100", "--tokens", "1,6",
+            "--copies", "2", "--threads", "1");
+
+        Assert.True(code == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("FMA peak", lines[0], StringComparison.Ordinal);
+        var figures = lines.Skip(1).Select(line => System.Text.RegularExpressions.Regex.Match(line,
+            @"^(\S+) +(\d+) tokens, 2 copies \(([\d.]+) MB\): +([\d.]+) us/product +([\d.]+) GFLOP/s = +[\d.]+ % of FMA peak +([\d.]+) GB/s"))
+            .ToList();
+        Assert.Equal(4, figures.Count);
+        Assert.All(figures, f => Assert.True(f.Success, f.Value));
+        Assert.Equal(["fp8:64x256 1", "fp8:64x256 6", "bf16:48x100 1", "bf16:48x100 6"],
+            figures.Select(f => $"{f.Groups[1].Value} {f.Groups[2].Value}"));
+        foreach (var f in figures)
+        {
+            // GFLOP/s is 2 · tokens · rows · columns per product time, GB/s the weight bytes per product time.
+            var sides = f.Groups[1].Value.Split(':')[1].Split('x').Select(double.Parse).ToArray();
+            double seconds = double.Parse(f.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture) * 1e-6;
+            double tokens = double.Parse(f.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            double bytes = sides[0] * sides[1] * (f.Groups[1].Value.StartsWith("bf16", StringComparison.Ordinal) ? 2 : 1);
+            Assert.True(seconds > 0);
+            Assert.Equal(2 * tokens * sides[0] * sides[1] / seconds / 1e9,
+                double.Parse(f.Groups[5].Value, System.Globalization.CultureInfo.InvariantCulture), 0.05 * (2 * tokens * sides[0] * sides[1] / seconds / 1e9) + 0.1);
+            Assert.Equal(2 * bytes / 1e6, double.Parse(f.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture), 0.1);
+        }
+    }
+
     [Theory]
     [InlineData(new[] { "fly" }, "unknown command 'fly'")]
     [InlineData(new[] { "generate", "--prompt-ids", "1" }, "--model is required")]
@@ -113,6 +143,10 @@ public sealed class CommandLineTests : IDisposable
     [InlineData(new[] { "make-model", "--out", "x", "--preset", "huge" }, "--preset must be one of tiny, small")]
     [InlineData(new[] { "convert", "bf16-to-fp8" }, "the only conversion is 'fp8-to-bf16'")]
     [InlineData(new[] { "bench", "--json", "--pool-profile" }, "--pool-profile prints tables after the figures; it does not combine with --json")]
+    [InlineData(new[] { "bench", "kernels", "--tokens", "4" }, "give at least one --shape, e.g. --shape fp8:384x1024")]
+    [InlineData(new[] { "bench", "kernels", "--shape", "int4:64x64" }, "--shape must be fp8:ROWSxCOLUMNS or bf16:ROWSxCOLUMNS with positive sides; got 'int4:64x64'")]
+    [InlineData(new[] { "bench", "kernels", "--shape", "fp8:0x64" }, "--shape must be fp8:ROWSxCOLUMNS or bf16:ROWSxCOLUMNS with positive sides; got 'fp8:0x64'")]
+    [InlineData(new[] { "bench", "kernels", "--shape", "fp8:64x64", "--tokens", "0" }, "--tokens must be between 1 and 65536")]
     public void Run_BadCommandLine_ExitsTwoWithMessage(string[] arguments, string expected)
     {
         var (code, _, error) = Run([.. arguments.Select(a => a == "GOLDEN" ? Golden("tiny-bf16") : a)]);

@@ -98,9 +98,9 @@ public static unsafe class KernelBenchmark
     }
 
     /// <summary>Finite codes of both formats with every exponent in use (BF16 kept near 1, FP8 never NaN).</summary>
-    private static void Fill(Span<byte> bytes, WeightFormat format)
+    internal static void Fill(Span<byte> bytes, WeightFormat format, ulong seed = 11)
     {
-        var random = new DeterministicRandom(11);
+        var random = new DeterministicRandom(seed);
         for (int i = 0; i < bytes.Length; i++)
         {
             byte value = (byte)random.NextUInt64();

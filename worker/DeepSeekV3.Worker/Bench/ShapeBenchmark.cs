@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using DeepSeekV3.Inference.Checkpoints;
+using DeepSeekV3.Inference.Compute;
+
+namespace DeepSeekV3.Worker.Bench;
+
+/// <summary>
+/// One product shape through the engine's linear path (<see cref="CpuBackend.Linear"/>, every kernel choice and task
+/// cut as in a model step), the way an expert or a projection of a model runs: <c>copies</c> weights of the shape are
+/// multiplied in turn, so with enough copies (more bytes than the last-level cache) each product reads its weights from
+/// memory, and with one it reads them from cache. Best of several windows over all copies. The reproducible form of the
+/// per-shape figures the kernels' comments quote.
+/// </summary>
+public static unsafe class ShapeBenchmark
+{
+    private const int Windows = 7;
+
+    public static ShapeResult Measure(CpuBackend backend, ProductShape shape, int tokens, int copies)
+    {
+        int bytesPerWeight = shape.Format == WeightFormat.BF16 ? 2 : 1;
+        long weightBytes = (long)shape.Rows * shape.Columns * bytesPerWeight;
+        int scaleRows = (shape.Rows + 127) / 128, scaleColumns = (shape.Columns + 127) / 128;
+        var data = new byte*[copies];
+        float* scales = (float*)NativeMemory.AlignedAlloc((nuint)(scaleRows * scaleColumns * sizeof(float)), 64);
+        try
+        {
+            new Span<float>(scales, scaleRows * scaleColumns).Fill(1f / 256);
+            var weights = new WeightMatrix[copies];
+            for (int c = 0; c < copies; c++)
+            {
+                data[c] = (byte*)NativeMemory.AlignedAlloc((nuint)weightBytes, 64);
+                KernelBenchmark.Fill(new Span<byte>(data[c], checked((int)weightBytes)), shape.Format, seed: (ulong)(11 + c));
+                weights[c] = new WeightMatrix(shape.Format, shape.Rows, shape.Columns, data[c], shape.Format == WeightFormat.BF16 ? null : scales);
+            }
+
+            var x = new float[tokens * shape.Columns];
+            var y = new float[tokens * shape.Rows];
+            var random = new DeterministicRandom(7);
+            for (int i = 0; i < x.Length; i++)
+            {
+                x[i] = (float)((random.NextUInt64() % 2000) / 1000.0) - 1f;
+            }
+
+            foreach (var weight in weights)
+            {
+                backend.Linear(x, tokens, weight, 0, shape.Rows, y); // warm-up: page tables, JIT
+            }
+
+            double best = double.MaxValue;
+            for (int window = 0; window < Windows; window++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                foreach (var weight in weights)
+                {
+                    backend.Linear(x, tokens, weight, 0, shape.Rows, y);
+                }
+
+                best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds / copies);
+            }
+
+            return new ShapeResult(shape, tokens, copies, weightBytes, best, weightBytes / best, 2.0 * tokens * shape.Rows * shape.Columns / best);
+        }
+        finally
+        {
+            foreach (var pointer in data)
+            {
+                NativeMemory.AlignedFree(pointer);
+            }
+
+            NativeMemory.AlignedFree(scales);
+        }
+    }
+}
+
+/// <summary>A product shape: rows × columns weights of a format (FP8 with 128 × 128 block scales, or BF16).</summary>
+public sealed record ProductShape(WeightFormat Format, int Rows, int Columns)
+{
+    public string Name => $"{(Format == WeightFormat.BF16 ? "bf16" : "fp8")}:{Rows}x{Columns}";
+
+    /// <summary>Parses <c>fp8:ROWSxCOLUMNS</c> or <c>bf16:ROWSxCOLUMNS</c>; null when the text is not one.</summary>
+    public static ProductShape? Parse(string text)
+    {
+        var parts = text.Split(':');
+        var sides = parts.Length == 2 ? parts[1].Split('x') : [];
+        if (sides.Length != 2 || !int.TryParse(sides[0], out int rows) || !int.TryParse(sides[1], out int columns) || rows < 1 ||
+            columns < 1 || (long)rows * columns > int.MaxValue / 2)
+        {
+            return null;
+        }
+
+        return parts[0] switch
+        {
+            "fp8" => new ProductShape(WeightFormat.F8E4M3Blocked, rows, columns),
+            "bf16" => new ProductShape(WeightFormat.BF16, rows, columns),
+            _ => null,
+        };
+    }
+}
+
+/// <summary>
+/// One shape's figure: seconds per product (each of <c>Copies</c> weights in turn), weight bytes read per second, and
+/// floating-point operations per second (2 per multiply-add).
+/// </summary>
+public sealed record ShapeResult(ProductShape Shape, int Tokens, int Copies, long WeightBytes, double SecondsPerProduct, double BytesPerSecond,
+    double FlopsPerSecond);

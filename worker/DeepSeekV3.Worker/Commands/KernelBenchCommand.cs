@@ -1,0 +1,53 @@
+using System.Globalization;
+using DeepSeekV3.Inference.Compute;
+using DeepSeekV3.Worker.Bench;
+
+namespace DeepSeekV3.Worker.Commands;
+
+/// <summary>
+/// <c>dsv3 bench kernels --shape fp8:384x1024 [--shape ...] [--tokens 1,6,16] [--copies N] [--threads N]</c>: single
+/// product shapes through the engine's linear path, each figure against the machine's limits measured in the same run
+/// (GFLOP/s against the FMA peak, weight bytes per second against the read bandwidth). With <c>--copies</c> large
+/// enough that their bytes pass the last-level cache, every product reads its weights from memory, as a model's do.
+/// </summary>
+public static class KernelBenchCommand
+{
+    public const string Usage = "dsv3 bench kernels --shape fp8|bf16:ROWSxCOLUMNS [--shape ...] [--tokens 1,6,16] [--copies 1] [--threads N]";
+
+    public static int Run(IReadOnlyList<string> arguments, TextWriter output)
+    {
+        var args = new CommandLineArguments(arguments, new HashSet<string>());
+        var shapeTexts = args.All("shape").ToList();
+        var tokens = CommandLineArguments.ParseIds("tokens", args.Optional("tokens") ?? "1,6,16");
+        int copies = args.Number("copies", 1, 1, 4096);
+        int threads = args.Number("threads", Environment.ProcessorCount, 1, 1024);
+        args.RejectUnknown();
+        if (shapeTexts.Count == 0)
+        {
+            throw new UsageException("give at least one --shape, e.g. --shape fp8:384x1024");
+        }
+
+        var shapes = shapeTexts.Select(text => ProductShape.Parse(text)
+            ?? throw new UsageException($"--shape must be fp8:ROWSxCOLUMNS or bf16:ROWSxCOLUMNS with positive sides; got '{text}'")).ToList();
+        if (tokens.Any(t => t < 1 || t > 65536))
+        {
+            throw new UsageException("--tokens must be between 1 and 65536");
+        }
+
+        var machine = MachineProbe.Measure(threads);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"machine: {machine.Threads} threads, {machine.Vector}; read bandwidth {machine.ReadBytesPerSecond / 1e9:F1} GB/s; FMA peak {machine.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
+        using var backend = new CpuBackend(threads);
+        foreach (var shape in shapes)
+        {
+            foreach (int n in tokens)
+            {
+                var result = ShapeBenchmark.Measure(backend, shape, n, copies);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{shape.Name,-16} {n,5} tokens, {copies} {(copies == 1 ? "copy" : "copies")} ({copies * result.WeightBytes / 1e6:F1} MB): {result.SecondsPerProduct * 1e6,9:F1} us/product {result.FlopsPerSecond / 1e9,7:F1} GFLOP/s = {result.FlopsPerSecond / machine.FmaFlopsPerSecond,6:P1} of FMA peak {result.BytesPerSecond / 1e9,7:F2} GB/s = {result.BytesPerSecond / machine.ReadBytesPerSecond,6:P1} of read bandwidth"));
+            }
+        }
+
+        return 0;
+    }
+}
