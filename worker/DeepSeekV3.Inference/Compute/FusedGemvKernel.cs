@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// Decode-sized <c>y = x · Wᵀ</c> (2 to <see cref="MaxTokens"/> tokens, 6 or 4 at a time) for FP8 weights straight from the stored codes: 16
-/// codes at a time become float32 in registers (<see cref="Fp8Decoder"/>) and are multiplied into 4 rows × n tokens of
+/// Decode-sized <c>y = x · Wᵀ</c> (2 to <see cref="MaxTokens"/> tokens, 6 or 4 at a time) for FP8 weights straight from
+/// the stored codes: 16 codes at a time become float32 in registers (<see cref="Fp8Decoder"/>) and are multiplied into 4 rows × n tokens of
 /// accumulators, so the weights cross the memory bus once and never round-trip through a scratch row. Generic over
 /// <see cref="IWeightDecoder"/>, so the JIT specializes the loop for the decoder (BF16 has its own shuffle-free
 /// <see cref="Bf16PairKernel"/>).
@@ -18,11 +18,11 @@ namespace DeepSeekV3.Inference.Compute;
 internal static unsafe class FusedGemvKernel
 {
     /// <summary>
-    /// Up to this many tokens use the fused kernel, 4 at a time, on rows of <paramref name="columns"/> weights: a 4-row
-    /// panel (4 × columns codes, a few KB) is read from memory for the first pass and from L1 for the next ones, so the
-    /// weight stream stays the bound, while x (tokens × columns floats) is read again by every panel, from L2 as long
-    /// as it fits there. Past it the packed kernel, which decodes each panel once into float tiles and keeps x in
-    /// L2-sized blocks. Its decoding costs about as much as multiplying 32 tokens, and its 32-token lane groups a
+    /// Up to this many tokens use the fused kernel, in passes of a few tokens, on rows of <paramref name="columns"/>
+    /// weights: a 4-row panel (4 × columns codes, a few KB) is read from memory for the first pass and from L1 for the
+    /// next ones, so the weight stream stays the bound, while x (tokens × columns floats) is read again by every panel,
+    /// from L2 as long as it fits there. Past it, the packed kernel decodes each panel once into float tiles and keeps x
+    /// in L2-sized blocks; its decoding costs about as much as multiplying 32 tokens, and its 32-token lane groups a
     /// 25-31-token product fills only in part, so on the small model's 1024-column rows (one thread, 33 experts in
     /// turn, GFLOP/s fused vs packed) FP8 384 × 1024: 28 tokens 165-178 vs 137-140, 32 168-177 vs 162-163, 48 170-178 vs
     /// 163-172, 64 172-179 vs 181-188; 1024 × 384: 28 168 vs 139-140, 32-48 equal, 64 162-164 vs 174-175; BF16
@@ -39,8 +39,8 @@ internal static unsafe class FusedGemvKernel
     public static bool IsSupported => Avx512F.IsSupported;
 
     /// <summary>
-    /// y[t, rowOffset + r] = decode(W[r]) · x[t] for the 4 rows starting at <paramref name="weights"/>, t &lt; n ≤ MaxTokens(columns);
-    /// x [n, columns] (for FP8 already carrying this panel's block scales).
+    /// y[t, rowOffset + r] = decode(W[r]) · x[t] for the 4 rows starting at <paramref name="weights"/>, t &lt; n ≤
+    /// MaxTokens(columns); x [n, columns] (for FP8 already carrying this panel's block scales).
     /// </summary>
     public static void Panel<TDecoder>(byte* weights, int columns, float* x, int n, float* y, int yStride, int rowOffset)
         where TDecoder : IWeightDecoder

@@ -6,9 +6,8 @@ namespace DeepSeekV3.Inference.Compute;
 /// Output rows [first, end) of y[n, yStride] = x[n, columns] · W[rowStart..)ᵀ, 4-row panels at a time: decode-sized
 /// steps (n up to <see cref="FusedGemvKernel.MaxTokens"/>, 24-48) of BF16/FP8 weights read the stored weights once
 /// through <see cref="Bf16PairKernel"/> or <see cref="FusedGemvKernel"/>; larger steps (prefill) go through the packed
-/// outer-product
-/// <see cref="PackedGemmKernel"/>; without AVX-512, each panel is dequantized once into the thread's scratch and
-/// applied to all n tokens with <see cref="LinearKernel"/>.
+/// outer-product <see cref="PackedGemmKernel"/>; without AVX-512, each panel is dequantized once into the thread's
+/// scratch and applied to all n tokens with <see cref="LinearKernel"/>.
 /// Callers cut row ranges on multiples of 4 (relative to rowStart), so panels are never split.
 /// </summary>
 internal static unsafe class LinearRows
@@ -50,7 +49,8 @@ internal static unsafe class LinearRows
     public static int CutRows(in WeightMatrix weight, int n, int unit) => UsesPacked(weight, n) ? PackedGemmKernel.PanelRows : unit;
 
     private static bool UsesFused(in WeightMatrix weight, int n, int rowStart) =>
-        n <= FusedGemvKernel.MaxTokens(weight.Columns) && FusedGemvKernel.IsSupported && Bf16PairKernel.IsSupported && weight.Format != WeightFormat.F32
+        n <= FusedGemvKernel.MaxTokens(weight.Columns) && FusedGemvKernel.IsSupported && Bf16PairKernel.IsSupported
+            && weight.Format != WeightFormat.F32
             && (weight.Format == WeightFormat.BF16
                 || (weight.BlockRows % LinearKernel.PanelRows == 0 && rowStart % LinearKernel.PanelRows == 0));
 
