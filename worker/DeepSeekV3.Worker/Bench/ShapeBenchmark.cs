@@ -18,8 +18,7 @@ public static unsafe class ShapeBenchmark
 
     public static ShapeResult Measure(CpuBackend backend, ProductShape shape, int tokens, int copies)
     {
-        int bytesPerWeight = shape.Format == WeightFormat.BF16 ? 2 : 1;
-        long weightBytes = (long)shape.Rows * shape.Columns * bytesPerWeight;
+        long weightBytes = shape.StoredBytes;
         int scaleRows = (shape.Rows + 127) / 128, scaleColumns = (shape.Columns + 127) / 128;
         var data = new byte*[copies];
         float* scales = (float*)NativeMemory.AlignedAlloc((nuint)(scaleRows * scaleColumns * sizeof(float)), 64);
@@ -77,6 +76,9 @@ public static unsafe class ShapeBenchmark
 public sealed record ProductShape(WeightFormat Format, int Rows, int Columns)
 {
     public string Name => $"{(Format == WeightFormat.BF16 ? "bf16" : "fp8")}:{Rows}x{Columns}";
+
+    /// <summary>Bytes of one weight of the shape (FP8's scales aside).</summary>
+    public long StoredBytes => (long)Rows * Columns * (Format == WeightFormat.BF16 ? 2 : 1);
 
     /// <summary>Parses <c>fp8:ROWSxCOLUMNS</c> or <c>bf16:ROWSxCOLUMNS</c>; null when the text is not one.</summary>
     public static ProductShape? Parse(string text)

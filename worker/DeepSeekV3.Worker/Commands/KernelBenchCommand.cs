@@ -12,6 +12,9 @@ namespace DeepSeekV3.Worker.Commands;
 /// </summary>
 public static class KernelBenchCommand
 {
+    // All copies of a shape are allocated at once.
+    private const long MaxWeightBytes = 8L << 30;
+
     public const string Usage = "dsv3 bench kernels --shape fp8|bf16:ROWSxCOLUMNS [--shape ...] [--tokens 1,6,16] [--copies 1] [--threads N]";
 
     public static int Run(IReadOnlyList<string> arguments, TextWriter output)
@@ -32,6 +35,11 @@ public static class KernelBenchCommand
         if (tokens.Any(t => t < 1 || t > 65536))
         {
             throw new UsageException("--tokens must be between 1 and 65536");
+        }
+
+        foreach (var shape in shapes.Where(shape => (double)copies * shape.StoredBytes > MaxWeightBytes))
+        {
+            throw new UsageException($"{copies} copies of {shape.Name} would take {copies * (double)shape.StoredBytes / (1 << 30):F1} GiB; keep them within {MaxWeightBytes >> 30} GiB");
         }
 
         var machine = MachineProbe.Measure(threads);
