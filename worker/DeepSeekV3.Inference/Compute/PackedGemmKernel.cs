@@ -57,12 +57,11 @@ internal static unsafe class PackedGemmKernel
     /// </summary>
     public static void PackPanels(float* w, long rowStride, int rows, int columns, float* panels)
     {
-        var source = new FloatPanels(w, rowStride, columns);
         int chunks = (columns + Chunk - 1) / Chunk;
         long panelFloats = (long)chunks * TileFloats;
         for (int r = 0, p = 0; r < rows; r += PanelRows, p++)
         {
-            source.Pack(r, Math.Min(PanelRows, rows - r), chunks, panels + (p * panelFloats));
+            PackFloatPanel(w + (r * rowStride), rowStride, Math.Min(PanelRows, rows - r), columns, chunks, panels + (p * panelFloats));
         }
     }
 
@@ -183,40 +182,35 @@ internal static unsafe class PackedGemmKernel
         public float* Tiles(int row, int rows, int chunks, float* values, float* scratch) => panels + (row / PanelRows * panelFloats);
     }
 
-    private readonly struct FloatPanels(float* w, long rowStride, int columns) : IPanelSource
+    /// <summary>
+    /// The tiles of one panel of float32 rows (up to 12 rows from <paramref name="w"/>, <paramref name="rowStride"/>
+    /// floats apart), rows past the panel and columns past the last zero. Chunk by chunk, as <see cref="PackWeights"/>:
+    /// the tiles are written front to back.
+    /// </summary>
+    private static void PackFloatPanel(float* w, long rowStride, int rows, int columns, int chunks, float* tiles)
     {
-        public float* Tiles(int row, int rows, int chunks, float* values, float* scratch)
+        int whole = columns / Chunk;
+        for (int c = 0; c < whole; c++)
         {
-            Pack(row, rows, chunks, scratch);
-            return scratch;
-        }
-
-        public void Pack(int row, int rows, int chunks, float* tiles)
-        {
-            // Chunk by chunk, as PackWeights: the tiles are written front to back.
-            int whole = columns / Chunk;
-            for (int c = 0; c < whole; c++)
+            float* tile = tiles + (c * TileFloats);
+            for (int i = 0; i < rows; i++)
             {
-                float* tile = tiles + (c * TileFloats);
-                for (int i = 0; i < rows; i++)
-                {
-                    Vector512.Load(w + ((row + i) * rowStride) + (c * Chunk)).Store(tile + (i * Chunk));
-                }
-
-                ZeroRowsFrom(rows, tile);
+                Vector512.Load(w + (i * rowStride) + (c * Chunk)).Store(tile + (i * Chunk));
             }
 
-            for (int c = whole; c < chunks; c++)
+            ZeroRowsFrom(rows, tile);
+        }
+
+        for (int c = whole; c < chunks; c++)
+        {
+            // The last partial chunk, zero-padded past the last column and the panel's rows.
+            float* tile = tiles + (c * TileFloats);
+            int count = columns - (c * Chunk);
+            for (int i = 0; i < PanelRows; i++)
             {
-                // The last partial chunk, zero-padded past the last column and the panel's rows.
-                float* tile = tiles + (c * TileFloats);
-                int count = columns - (c * Chunk);
-                for (int i = 0; i < PanelRows; i++)
+                for (int j = 0; j < Chunk; j++)
                 {
-                    for (int j = 0; j < Chunk; j++)
-                    {
-                        tile[(i * Chunk) + j] = i < rows && j < count ? w[((row + i) * rowStride) + (c * Chunk) + j] : 0f;
-                    }
+                    tile[(i * Chunk) + j] = i < rows && j < count ? w[(i * rowStride) + (c * Chunk) + j] : 0f;
                 }
             }
         }
