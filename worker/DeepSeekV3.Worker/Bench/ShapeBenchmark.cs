@@ -9,7 +9,7 @@ namespace DeepSeekV3.Worker.Bench;
 /// One product shape through the engine's linear path (<see cref="CpuBackend.Linear"/>, every kernel choice and task
 /// cut as in a model step), the way an expert or a projection of a model runs: <c>copies</c> weights of the shape are
 /// multiplied in turn, so with enough copies (more bytes than the last-level cache) each product reads its weights from
-/// memory, and with one it reads them from cache. Best of several windows over all copies. The reproducible form of the
+/// memory, and with one that fits it reads them from cache. Best of several windows over all copies. The reproducible form of the
 /// per-shape figures the kernels' comments quote.
 /// </summary>
 public static unsafe class ShapeBenchmark
@@ -18,7 +18,7 @@ public static unsafe class ShapeBenchmark
 
     public static ShapeResult Measure(CpuBackend backend, ProductShape shape, int tokens, int copies)
     {
-        long weightBytes = shape.StoredBytes;
+        long codeBytes = shape.StoredBytes;
         int scaleRows = (shape.Rows + 127) / 128, scaleColumns = (shape.Columns + 127) / 128;
         var data = new byte*[copies];
         float* scales = (float*)NativeMemory.AlignedAlloc((nuint)(scaleRows * scaleColumns * sizeof(float)), 64);
@@ -28,8 +28,8 @@ public static unsafe class ShapeBenchmark
             var weights = new WeightMatrix[copies];
             for (int c = 0; c < copies; c++)
             {
-                data[c] = (byte*)NativeMemory.AlignedAlloc((nuint)weightBytes, 64);
-                KernelBenchmark.Fill(new Span<byte>(data[c], checked((int)weightBytes)), shape.Format, seed: (ulong)(11 + c));
+                data[c] = (byte*)NativeMemory.AlignedAlloc((nuint)codeBytes, 64);
+                Fill(new Span<byte>(data[c], checked((int)codeBytes)), shape.Format, seed: (ulong)(11 + c));
                 weights[c] = new WeightMatrix(shape.Format, shape.Rows, shape.Columns, data[c], shape.Format == WeightFormat.BF16 ? null : scales);
             }
 
@@ -58,6 +58,7 @@ public static unsafe class ShapeBenchmark
                 best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds / copies);
             }
 
+            long weightBytes = weights[0].StoredBytes; // what a product streams: the codes and, for FP8, their scales
             return new ShapeResult(shape, tokens, copies, weightBytes, best, weightBytes / best, 2.0 * tokens * shape.Rows * shape.Columns / best);
         }
         finally
@@ -68,6 +69,17 @@ public static unsafe class ShapeBenchmark
             }
 
             NativeMemory.AlignedFree(scales);
+        }
+    }
+
+    /// <summary>Finite codes of both formats with every exponent in use (BF16 kept near 1, FP8 never NaN).</summary>
+    private static void Fill(Span<byte> bytes, WeightFormat format, ulong seed)
+    {
+        var random = new DeterministicRandom(seed);
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            byte value = (byte)random.NextUInt64();
+            bytes[i] = format == WeightFormat.BF16 && (i & 1) == 1 ? (byte)((value & 0x80) | 0x3C | (value & 0x3)) : (value & 0x7F) == 0x7F ? (byte)0x7E : value;
         }
     }
 }
