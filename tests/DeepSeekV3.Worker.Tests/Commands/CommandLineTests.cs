@@ -148,6 +148,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData(new[] { "bench", "kernels", "--shape", "fp8:0x64" }, "--shape must be fp8:ROWSxCOLUMNS or bf16:ROWSxCOLUMNS with positive sides; got 'fp8:0x64'")]
     [InlineData(new[] { "bench", "kernels", "--shape", "fp8:64x64", "--tokens", "0" }, "--tokens must be between 1 and 65536")]
     [InlineData(new[] { "bench", "kernels", "--shape", "bf16:16384x16384", "--copies", "20" }, "20 copies of bf16:16384x16384 would take 10.0 GiB; keep them within 8 GiB")]
+    [InlineData(new[] { "bench", "kernels", "--shape", "fp8:1x100000", "--tokens", "30000" }, "30000 tokens of fp8:1x100000 are more values than one array holds; give fewer --tokens")]
     public void Run_BadCommandLine_ExitsTwoWithMessage(string[] arguments, string expected)
     {
         var (code, _, error) = Run([.. arguments.Select(a => a == "GOLDEN" ? Golden("tiny-bf16") : a)]);

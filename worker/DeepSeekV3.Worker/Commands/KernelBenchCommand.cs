@@ -42,6 +42,12 @@ public static class KernelBenchCommand
             throw new UsageException($"{copies} copies of {shape.Name} would take {copies * (double)shape.StoredBytes / (1 << 30):F1} GiB; keep them within {MaxWeightBytes >> 30} GiB");
         }
 
+        // x [tokens, columns] and y [tokens, rows] are float arrays.
+        foreach (var shape in shapes.Where(shape => (long)tokens.Max() * Math.Max(shape.Rows, shape.Columns) > Array.MaxLength))
+        {
+            throw new UsageException($"{tokens.Max()} tokens of {shape.Name} are more values than one array holds; give fewer --tokens");
+        }
+
         var machine = MachineProbe.Measure(threads);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"machine: {machine.Threads} threads, {machine.Vector}; read bandwidth {machine.ReadBytesPerSecond / 1e9:F1} GB/s; FMA peak {machine.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
