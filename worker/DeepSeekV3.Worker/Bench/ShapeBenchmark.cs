@@ -16,7 +16,11 @@ public static unsafe class ShapeBenchmark
 {
     private const int Windows = 7;
 
-    public static ShapeResult Measure(CpuBackend backend, ProductShape shape, int tokens, int copies)
+    public static ShapeResult Measure(CpuBackend backend, ProductShape shape, int tokens, int copies) =>
+        Measure(backend, shape, [tokens], copies)[0];
+
+    /// <summary>One figure per token count, all on the same weights (filled once: a large shape takes seconds).</summary>
+    public static ShapeResult[] Measure(CpuBackend backend, ProductShape shape, IReadOnlyList<int> tokenCounts, int copies)
     {
         long codeBytes = shape.StoredBytes;
         int scaleRows = (shape.Rows + 127) / 128, scaleColumns = (shape.Columns + 127) / 128;
@@ -33,33 +37,7 @@ public static unsafe class ShapeBenchmark
                 weights[c] = new WeightMatrix(shape.Format, shape.Rows, shape.Columns, data[c], shape.Format == WeightFormat.BF16 ? null : scales);
             }
 
-            var x = new float[tokens * shape.Columns];
-            var y = new float[tokens * shape.Rows];
-            var random = new DeterministicRandom(7);
-            for (int i = 0; i < x.Length; i++)
-            {
-                x[i] = (float)((random.NextUInt64() % 2000) / 1000.0) - 1f;
-            }
-
-            foreach (var weight in weights)
-            {
-                backend.Linear(x, tokens, weight, 0, shape.Rows, y); // warm-up: page tables, JIT
-            }
-
-            double best = double.MaxValue;
-            for (int window = 0; window < Windows; window++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                foreach (var weight in weights)
-                {
-                    backend.Linear(x, tokens, weight, 0, shape.Rows, y);
-                }
-
-                best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds / copies);
-            }
-
-            long weightBytes = weights[0].StoredBytes; // what a product streams: the codes and, for FP8, their scales
-            return new ShapeResult(shape, tokens, copies, weightBytes, best, weightBytes / best, 2.0 * tokens * shape.Rows * shape.Columns / best);
+            return [.. tokenCounts.Select(tokens => Time(backend, shape, weights, tokens))];
         }
         finally
         {
@@ -70,6 +48,37 @@ public static unsafe class ShapeBenchmark
 
             NativeMemory.AlignedFree(scales);
         }
+    }
+
+    private static ShapeResult Time(CpuBackend backend, ProductShape shape, WeightMatrix[] weights, int tokens)
+    {
+        var x = new float[tokens * shape.Columns];
+        var y = new float[tokens * shape.Rows];
+        var random = new DeterministicRandom(7);
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)((random.NextUInt64() % 2000) / 1000.0) - 1f;
+        }
+
+        foreach (var weight in weights)
+        {
+            backend.Linear(x, tokens, weight, 0, shape.Rows, y); // warm-up: page tables, JIT
+        }
+
+        double best = double.MaxValue;
+        for (int window = 0; window < Windows; window++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            foreach (var weight in weights)
+            {
+                backend.Linear(x, tokens, weight, 0, shape.Rows, y);
+            }
+
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds / weights.Length);
+        }
+
+        long weightBytes = weights[0].StoredBytes; // what a product streams: the codes and, for FP8, their scales
+        return new ShapeResult(shape, tokens, weights.Length, weightBytes, best, weightBytes / best, 2.0 * tokens * shape.Rows * shape.Columns / best);
     }
 
     /// <summary>Finite codes of both formats with every exponent in use (BF16 kept near 1, FP8 never NaN).</summary>

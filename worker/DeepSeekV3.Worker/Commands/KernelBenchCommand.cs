@@ -54,11 +54,10 @@ public static class KernelBenchCommand
         using var backend = new CpuBackend(threads);
         foreach (var shape in shapes)
         {
-            foreach (int n in tokens)
+            foreach (var result in ShapeBenchmark.Measure(backend, shape, tokens, copies))
             {
-                var result = ShapeBenchmark.Measure(backend, shape, n, copies);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{shape.Name,-16} {n,5} tokens, {copies} {(copies == 1 ? "copy" : "copies")} ({copies * result.WeightBytes / 1e6:F1} MB): {result.SecondsPerProduct * 1e6,9:F2} us/product {result.FlopsPerSecond / 1e9,7:F1} GFLOP/s = {result.FlopsPerSecond / machine.FmaFlopsPerSecond,6:P1} of FMA peak {result.BytesPerSecond / 1e9,7:F2} GB/s = {result.BytesPerSecond / machine.ReadBytesPerSecond,6:P1} of read bandwidth"));
+                    $"{shape.Name,-16} {result.Tokens,5} tokens, {copies} {(copies == 1 ? "copy" : "copies")} ({copies * result.WeightBytes / 1e6:F1} MB): {result.SecondsPerProduct * 1e6,9:F2} us/product {result.FlopsPerSecond / 1e9,7:F1} GFLOP/s = {result.FlopsPerSecond / machine.FmaFlopsPerSecond,6:P1} of FMA peak {result.BytesPerSecond / 1e9,7:F2} GB/s = {result.BytesPerSecond / machine.ReadBytesPerSecond,6:P1} of read bandwidth"));
             }
         }
 
