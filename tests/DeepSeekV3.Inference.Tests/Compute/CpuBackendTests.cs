@@ -1,4 +1,6 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DeepSeekV3.Inference.Checkpoints;
 using DeepSeekV3.Inference.Compute;
 
@@ -40,21 +42,26 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(5)]
-    public void Linear_Fp8_EveryFiniteCodeDecodesExactly(int tokens)
+    [InlineData(1, 35)]
+    [InlineData(2, 35)]
+    [InlineData(5, 35)]
+    [InlineData(1, 256)] // whole scale blocks: batch 1 decodes 64 codes at a time where the machine has GFNI
+    [InlineData(1, 640)] // the same in rows past four at a time
+    public void Linear_Fp8_EveryFiniteCodeDecodesExactly(int tokens, int columns)
     {
-        // Row r holds code r once (the rest are zero codes), in a column that moves through the vector body and the
-        // 3-column tail; x[t] = t + 1 everywhere, so y[t, r] = (t + 1) · scale · e4m3(r) exactly: subnormal, negative and
-        // largest codes all go through the fused kernel's bit-level decoding.
-        const int Rows = 256, Columns = 35;
+        // Row r holds code r once (the rest are zero codes), in a column that moves through the vector body and, at 35
+        // columns, the 3-column tail, at 256 and 640 through every place of a 64-code step; x[t] = t + 1 everywhere, so
+        // y[t, r] = (t + 1) · scale · e4m3(r) exactly: subnormal, negative and largest codes all go through the kernels'
+        // bit-level decoding.
+        const int Rows = 256;
         const float Scale = 0.375f;
-        var codes = (byte*)NativeMemory.AllocZeroed(Rows * Columns);
-        var scales = (float*)NativeMemory.Alloc(2, sizeof(float));
+        int Columns = columns;
+        int scaleBlocks = 2 * ((columns + 127) / 128);
+        var codes = (byte*)NativeMemory.AllocZeroed((nuint)(Rows * Columns));
+        var scales = (float*)NativeMemory.Alloc((nuint)scaleBlocks, sizeof(float));
         try
         {
-            scales[0] = scales[1] = Scale;
+            new Span<float>(scales, scaleBlocks).Fill(Scale);
             for (int r = 0; r < Rows; r++)
             {
                 codes[(r * Columns) + (r % Columns)] = (byte)r;
@@ -244,6 +251,79 @@ public sealed unsafe class CpuBackendTests
         backend.Linear(x, tokens, weight.Matrix, 0, 130, y);
 
         Assert.InRange(MaxDifference(y, NaiveKernels.Linear(x, tokens, weight.Matrix)), 0, Tolerance);
+    }
+
+    [Theory]
+    [InlineData(256, 0, 300)]  // four rows a pass
+    [InlineData(384, 8, 258)]  // four rows a pass, pairs that straddle a scale block
+    [InlineData(512, 4, 246)]  // pairs of rows
+    [InlineData(1024, 0, 299)] // pairs, and one row left without a partner
+    public void TwoStreamGemv_Fp8_BothInputLayouts_MatchNaive(int columns, int rowStart, int rowCount)
+    {
+        // Linear takes the arranged layout wherever the machine allows, so the plain one is checked here directly.
+        using var weight = TestWeight.Create(WeightFormat.F8E4M3Blocked, 300, columns, seed: 23);
+        var x = Random(columns, seed: 24);
+        var naive = NaiveKernels.Linear(x, 1, weight.Matrix);
+        var layouts = Fp8WideDecoder.IsSupported && TwoStreamGemv.CanTakeArranged(weight.Matrix) ? new[] { false, true } : new[] { false };
+        foreach (bool arranged in layouts)
+        {
+            var prepared = new float[columns];
+            var y = new float[rowCount];
+            fixed (float* from = x, to = prepared, output = y)
+            {
+                if (arranged)
+                {
+                    Fp8WideDecoder.Arrange(from, columns, Fp8Decoder.InputScale, to);
+                }
+                else
+                {
+                    TensorPrimitives.Multiply(x, Fp8Decoder.InputScale, prepared);
+                }
+
+                TwoStreamGemv.Fp8(weight.Matrix, rowStart, rowCount, to, output, arranged);
+            }
+
+            Assert.InRange(MaxDifference(y, naive.AsSpan(rowStart, rowCount)), 0, Tolerance);
+        }
+    }
+
+    [Fact]
+    public void Fp8WideDecoder_ArrangeMatchesTheDecodingOrder()
+    {
+        if (!Fp8WideDecoder.IsSupported)
+        {
+            return; // without GFNI nothing is decoded or arranged this way
+        }
+
+        // x[c] = c over three 64-column steps and a 5-column rest. One code of a step set to 1.0 (0x38), the rest 0: the
+        // decoded step times the arranged x, summed over all lanes, is 2 · c exactly only if Arrange put column c
+        // where Load64 puts code c (and scaled it by 2); the rest keeps its place.
+        const int Steps = 3, Rest = 5;
+        var x = Enumerable.Range(0, (64 * Steps) + Rest).Select(c => (float)c).ToArray();
+        var arranged = new float[x.Length];
+        var codes = new byte[64];
+        fixed (float* from = x, to = arranged)
+        fixed (byte* code = codes)
+        {
+            Fp8WideDecoder.Arrange(from, x.Length, 2f, to);
+            for (int step = 0; step < 64 * Steps; step += 64)
+            {
+                for (int marked = 0; marked < 64; marked++)
+                {
+                    Array.Clear(codes);
+                    codes[marked] = 0x38;
+                    Fp8WideDecoder.Load64(code, out var v0, out var v1, out var v2, out var v3);
+                    var products = (v0 * Vector512.Load(to + step)) + (v1 * Vector512.Load(to + step + 16))
+                        + (v2 * Vector512.Load(to + step + 32)) + (v3 * Vector512.Load(to + step + 48));
+                    Assert.Equal(2f * (step + marked), Vector512.Sum(products) * Fp8Decoder.InputScale * Fp8Decoder.OutputScale);
+                }
+            }
+
+            for (int c = 64 * Steps; c < x.Length; c++)
+            {
+                Assert.Equal(2f * c, arranged[c]);
+            }
+        }
     }
 
     [Theory]

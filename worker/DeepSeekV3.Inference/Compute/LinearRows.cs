@@ -217,9 +217,18 @@ internal static unsafe class LinearRows
             }
             else
             {
-                System.Numerics.Tensors.TensorPrimitives.Multiply(new ReadOnlySpan<float>(x, columns), Fp8Decoder.InputScale,
-                    new Span<float>(xPrepared, columns));
-                TwoStreamGemv.Fp8(weight, rowStart + first, end - first, xPrepared, y + first);
+                bool arranged = TwoStreamGemv.CanTakeArranged(weight);
+                if (arranged)
+                {
+                    Fp8WideDecoder.Arrange(x, columns, Fp8Decoder.InputScale, xPrepared);
+                }
+                else
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(new ReadOnlySpan<float>(x, columns), Fp8Decoder.InputScale,
+                        new Span<float>(xPrepared, columns));
+                }
+
+                TwoStreamGemv.Fp8(weight, rowStart + first, end - first, xPrepared, y + first, arranged);
             }
         }
     }

@@ -59,5 +59,18 @@ internal static unsafe class WeightPrefetch
         }
     }
 
+    /// <summary><see cref="StreamAhead"/> for the two lines of a 128-code FP8 block, without the loop.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StreamAheadBlock(byte* position)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        Sse.PrefetchNonTemporal(position + StreamAheadBytes);
+        Sse.PrefetchNonTemporal(position + StreamAheadBytes + 64);
+    }
+
     private const int StreamAheadBytes = 4096;
 }
