@@ -17,12 +17,21 @@ public sealed class GoldenModelTests(ITestOutputHelper output)
 
     public static TheoryData<string> Cases => new() { "tiny-bf16", "tiny-fp8" };
 
+    /// <summary>Each case with its weights mapped and copied into huge pages (where the machine offers them; mapped elsewhere).</summary>
+    public static TheoryData<string, WeightMemory> CasesInEachWeightMemory => new()
+    {
+        { "tiny-bf16", WeightMemory.Mapped },
+        { "tiny-fp8", WeightMemory.Mapped },
+        { "tiny-bf16", WeightMemory.HugePages },
+        { "tiny-fp8", WeightMemory.HugePages },
+    };
+
     [Theory]
-    [MemberData(nameof(Cases))]
-    public void Generate_EachPromptAlone_MatchesReferenceLogitsAndGreedyTokens(string caseName)
+    [MemberData(nameof(CasesInEachWeightMemory))]
+    public void Generate_EachPromptAlone_MatchesReferenceLogitsAndGreedyTokens(string caseName, WeightMemory weightMemory)
     {
         var golden = GoldenCase.Load(caseName);
-        using var checkpoint = Checkpoint.Open(golden.Directory);
+        using var checkpoint = Checkpoint.Open(golden.Directory, weightMemory);
         using var backend = new CpuBackend();
         var model = new Transformer(checkpoint, backend);
         var generator = new GreedyGenerator(model);
@@ -34,7 +43,7 @@ public sealed class GoldenModelTests(ITestOutputHelper output)
             worst = MathF.Max(worst, CompareToPrompt(result, prompt));
         }
 
-        output.WriteLine($"{caseName}: max |Δlogit| over 4 prompts × (prefill + 8 decode steps) = {worst:E2}");
+        output.WriteLine($"{caseName} ({checkpoint.WeightMemory}): max |Δlogit| over 4 prompts × (prefill + 8 decode steps) = {worst:E2}");
         Assert.InRange(worst, 0, LogitTolerance);
     }
 

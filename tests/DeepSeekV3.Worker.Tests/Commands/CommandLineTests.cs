@@ -60,13 +60,17 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(0, Run("make-model", "--out", model, "--preset", "tiny").Code);
 
         var text = Run("bench", "--model", model, "--prompt-tokens", "16", "--decode-steps", "2", "--batch", "1,2", "--pool-profile");
-        var json = Run("bench", "--model", model, "--prompt-tokens", "8,16", "--decode-steps", "2", "--batch", "1", "--json");
+        var json = Run("bench", "--model", model, "--prompt-tokens", "8,16", "--decode-steps", "2", "--batch", "1", "--json",
+            "--weight-memory", "mapped");
 
         Assert.True(text.Code == 0, text.Error);
         Assert.Contains("STREAM triad", text.Output, StringComparison.Ordinal);
         Assert.Contains("of FMA peak", text.Output, StringComparison.Ordinal);
         Assert.Contains("decode batch   2:", text.Output, StringComparison.Ordinal);
         Assert.Contains("of bandwidth roofline", text.Output, StringComparison.Ordinal);
+        // By default the weights are copied into huge pages wherever the kernel offers them.
+        Assert.Contains(DeepSeekV3.Inference.Checkpoints.HugePageArena.IsUseful ? "MB, huge-pages (process on huge pages: " : "MB, mapped",
+            text.Output, StringComparison.Ordinal);
         Assert.Contains("kernel FP8  matrix-vector 8192x8192", text.Output, StringComparison.Ordinal);
         Assert.Contains("kernel BF16 matrix-matrix 2048x2048, 512 tokens", text.Output, StringComparison.Ordinal);
         // --pool-profile: after the figures, where the pool's time went in each measurement, one row per kind of run.
@@ -93,6 +97,7 @@ public sealed class CommandLineTests : IDisposable
             k.GetProperty("fma_peak_fraction").GetDouble(), 9));
         Assert.All(kernels, k => Assert.True(k.GetProperty("flops_per_second").GetDouble() > 0));
         var figures = report.RootElement.GetProperty("models")[0];
+        Assert.Equal("mapped", figures.GetProperty("weight_memory").GetString());
         Assert.Equal([8, 16], figures.GetProperty("prefill").EnumerateArray().Select(p => p.GetProperty("tokens").GetInt32()));
         var decode = figures.GetProperty("decode")[0];
         Assert.True(decode.GetProperty("tokens_per_second").GetDouble() > 0);
@@ -140,6 +145,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData(new[] { "generate", "--model", "GOLDEN", "--prompt-ids", "1000" }, "token id 1000 is outside the vocabulary [0, 1000)")]
     [InlineData(new[] { "generate", "--model", "GOLDEN", "--prompt-ids", "1", "--max-new-tokens", "0" }, "--max-new-tokens must be an integer")]
     [InlineData(new[] { "generate", "--model", "GOLDEN" }, "give at least one --prompt-ids")]
+    [InlineData(new[] { "generate", "--model", "GOLDEN", "--prompt-ids", "1", "--weight-memory", "swap" }, "--weight-memory must be 'huge-pages' or 'mapped', not 'swap'")]
     [InlineData(new[] { "make-model", "--out", "x", "--preset", "huge" }, "--preset must be one of tiny, small")]
     [InlineData(new[] { "convert", "bf16-to-fp8" }, "the only conversion is 'fp8-to-bf16'")]
     [InlineData(new[] { "bench", "--json", "--pool-profile" }, "--pool-profile prints tables after the figures; it does not combine with --json")]

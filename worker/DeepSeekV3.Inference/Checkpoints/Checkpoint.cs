@@ -8,7 +8,8 @@ namespace DeepSeekV3.Inference.Checkpoints;
 /// A Hugging Face checkpoint directory: config.json plus one or more memory-mapped safetensors shards, found
 /// through <c>model.safetensors.index.json</c> when present. Tensors are looked up by name and handed out as
 /// views into the mapped files: nothing is read until a kernel touches it, and a tensor nobody asks for
-/// (another rank's expert, the MTP layer) is never read.
+/// (another rank's expert, the MTP layer) is never read. With <see cref="WeightMemory.HugePages"/> a tensor handed out
+/// as a matrix is copied at that moment into huge-page memory, and every later use sees the copy.
 /// </summary>
 public sealed unsafe class Checkpoint : IDisposable
 {
@@ -17,14 +18,17 @@ public sealed unsafe class Checkpoint : IDisposable
     private readonly Dictionary<string, SafetensorsFile> _tensorFiles;
     private readonly List<SafetensorsFile> _files;
     private readonly HashSet<string> _requested = new(StringComparer.Ordinal);
+    private readonly HugePageArena? _arena;
+    private readonly Dictionary<string, nint> _copies = new(StringComparer.Ordinal);
 
     private Checkpoint(string directory, ModelConfig config, List<SafetensorsFile> files,
-        Dictionary<string, SafetensorsFile> tensorFiles)
+        Dictionary<string, SafetensorsFile> tensorFiles, WeightMemory weightMemory)
     {
         Directory = directory;
         Config = config;
         _files = files;
         _tensorFiles = tensorFiles;
+        _arena = weightMemory == WeightMemory.HugePages && HugePageArena.IsUseful ? new HugePageArena() : null;
     }
 
     public string Directory { get; }
@@ -36,7 +40,13 @@ public sealed unsafe class Checkpoint : IDisposable
     /// <summary>Every tensor handed out so far (weights and their scales): what this rank actually reads.</summary>
     public IReadOnlyCollection<string> RequestedTensors => _requested;
 
-    public static Checkpoint Open(string directory)
+    /// <summary>Where the weights handed out live: <see cref="WeightMemory.HugePages"/> only where it was asked for and is offered.</summary>
+    public WeightMemory WeightMemory => _arena is null ? WeightMemory.Mapped : WeightMemory.HugePages;
+
+    /// <summary>Bytes copied into huge-page memory so far (0 when mapped).</summary>
+    public long CopiedBytes => _arena?.BytesCopied ?? 0;
+
+    public static Checkpoint Open(string directory, WeightMemory weightMemory = WeightMemory.Mapped)
     {
         if (!System.IO.Directory.Exists(directory))
         {
@@ -50,7 +60,7 @@ public sealed unsafe class Checkpoint : IDisposable
             var tensorFiles = File.Exists(Path.Combine(directory, IndexFileName))
                 ? OpenIndexed(directory, files)
                 : OpenUnindexed(directory, files);
-            return new Checkpoint(directory, config, files, tensorFiles);
+            return new Checkpoint(directory, config, files, tensorFiles, weightMemory);
         }
         catch
         {
@@ -71,11 +81,17 @@ public sealed unsafe class Checkpoint : IDisposable
 
     public bool IsIndexed => File.Exists(Path.Combine(Directory, IndexFileName));
 
-    /// <summary>The tensor's raw stored bytes in the mapped file; valid while this checkpoint is open.</summary>
+    /// <summary>
+    /// The tensor's raw stored bytes: its huge-page copy when a matrix of it was handed out, else the mapped file.
+    /// Valid while this checkpoint is open.
+    /// </summary>
     public byte* DataPointer(string name)
     {
         var (file, tensor) = Locate(name);
-        return file.GetDataPointer(tensor);
+        lock (_copies)
+        {
+            return _copies.TryGetValue(name, out nint copy) ? (byte*)copy : file.GetDataPointer(tensor);
+        }
     }
 
     /// <summary>
@@ -89,9 +105,9 @@ public sealed unsafe class Checkpoint : IDisposable
         switch (tensor.Dtype)
         {
             case SafetensorsDtype.F32:
-                return new WeightMatrix(WeightFormat.F32, rows, columns, file.GetDataPointer(tensor));
+                return new WeightMatrix(WeightFormat.F32, rows, columns, Placed(file, tensor));
             case SafetensorsDtype.BF16:
-                return new WeightMatrix(WeightFormat.BF16, rows, columns, file.GetDataPointer(tensor));
+                return new WeightMatrix(WeightFormat.BF16, rows, columns, Placed(file, tensor));
             case SafetensorsDtype.F8E4M3:
                 return Fp8Matrix(file, tensor, rows, columns);
             default:
@@ -140,7 +156,11 @@ public sealed unsafe class Checkpoint : IDisposable
         return values;
     }
 
-    public void Dispose() => _files.ForEach(f => f.Dispose());
+    public void Dispose()
+    {
+        _files.ForEach(f => f.Dispose());
+        _arena?.Dispose();
+    }
 
     private WeightMatrix Fp8Matrix(SafetensorsFile file, TensorInfo tensor, int rows, int columns)
     {
@@ -175,8 +195,29 @@ public sealed unsafe class Checkpoint : IDisposable
             }
         }
 
-        return new WeightMatrix(WeightFormat.F8E4M3Blocked, rows, columns, file.GetDataPointer(tensor),
-            (float*)scaleFile.GetDataPointer(scale), quantization.BlockRows, quantization.BlockColumns);
+        return new WeightMatrix(WeightFormat.F8E4M3Blocked, rows, columns, Placed(file, tensor),
+            (float*)Placed(scaleFile, scale), quantization.BlockRows, quantization.BlockColumns);
+    }
+
+    /// <summary>Where a weight's bytes are read from: the mapped file, or (huge pages) its copy, made on first request.</summary>
+    private byte* Placed(SafetensorsFile file, TensorInfo tensor)
+    {
+        byte* mapped = file.GetDataPointer(tensor);
+        if (_arena is null)
+        {
+            return mapped;
+        }
+
+        lock (_copies)
+        {
+            if (!_copies.TryGetValue(tensor.Name, out nint copy))
+            {
+                copy = (nint)_arena.Copy(mapped, tensor.ByteLength);
+                _copies[tensor.Name] = copy;
+            }
+
+            return (byte*)copy;
+        }
     }
 
     private (SafetensorsFile File, TensorInfo Tensor) Locate(string name)

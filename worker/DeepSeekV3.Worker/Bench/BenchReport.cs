@@ -22,7 +22,7 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
 
         foreach (var model in Models)
         {
-            output.WriteLine(Format($"model {model.Directory}: {model.Format}, {model.Layers} layers, hidden {model.Hidden}, weights {model.WeightBytes / 1e6:F1} MB"));
+            output.WriteLine(Format($"model {model.Directory}: {model.Format}, {model.Layers} layers, hidden {model.Hidden}, weights {model.WeightBytes / 1e6:F1} MB, {Placement(model.Placement)}"));
             foreach (var p in model.Prefill)
             {
                 output.WriteLine(Format($"  prefill {p.Tokens,5} tokens: {p.TokensPerSecond,9:F1} tokens/s  {p.FlopsPerSecond / 1e9,7:F1} GFLOP/s = {p.FlopsPerSecond / m.FmaFlopsPerSecond,6:P1} of FMA peak"));
@@ -73,6 +73,15 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
             json.WriteNumber("layers", model.Layers);
             json.WriteNumber("hidden_size", model.Hidden);
             json.WriteNumber("weight_bytes", model.WeightBytes);
+            json.WriteString("weight_memory", model.Placement.Memory);
+            if (model.Placement.ProcessHugePageBytes is { } hugePageBytes)
+            {
+                json.WriteNumber("process_huge_page_bytes", hugePageBytes);
+            }
+            else
+            {
+                json.WriteNull("process_huge_page_bytes");
+            }
             json.WriteStartArray("prefill");
             foreach (var p in model.Prefill)
             {
@@ -107,6 +116,10 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
         json.WriteEndArray();
         json.WriteEndObject();
     }
+
+    private static string Placement(WeightPlacement placement) => placement.ProcessHugePageBytes is { } bytes
+        ? Format($"{placement.Memory} (process on huge pages: {bytes / 1e6:F0} MB)")
+        : placement.Memory;
 
     private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -13,7 +13,7 @@ namespace DeepSeekV3.Worker.Commands;
 public static class BenchCommand
 {
     public const string Usage =
-        "dsv3 bench [--model DIR ... | --preset tiny|small] [--prompt-tokens 128,1024] [--context-tokens N] [--decode-steps N] [--batch 1,4,16] [--threads N] [--json | --pool-profile]";
+        "dsv3 bench [--model DIR ... | --preset tiny|small] [--prompt-tokens 128,1024] [--context-tokens N] [--decode-steps N] [--batch 1,4,16] [--threads N] [--weight-memory huge-pages|mapped] [--json | --pool-profile]";
 
     /// <summary>Tokens of the prefill kernel figure: a typical prefill chunk.</summary>
     private const int PrefillKernelTokens = 512;
@@ -50,6 +50,7 @@ public static class BenchCommand
         var batches = CommandLineArguments.ParseIds("batch", args.Optional("batch") ?? "1,4,16");
         bool json = args.Flag("json");
         bool poolProfile = args.Flag("pool-profile");
+        var weightMemory = args.WeightMemory();
         args.RejectUnknown();
         if (json && poolProfile)
         {
@@ -78,7 +79,7 @@ public static class BenchCommand
         }
 
         var profiles = poolProfile ? new StringWriter() : null;
-        var results = models.Select(directory => Measure(directory, threads, promptTokens, batches, contextTokens, decodeSteps, profiles))
+        var results = models.Select(directory => Measure(directory, weightMemory, threads, promptTokens, batches, contextTokens, decodeSteps, profiles))
             .ToArray();
         var report = new BenchReport(machine, kernels, results);
         if (json)
@@ -101,10 +102,10 @@ public static class BenchCommand
     /// runs (<see cref="PoolProfile"/>; the clock reads and labels it takes cost a little time and allocate, so figures
     /// of a profiled bench are a little lower and allocations not zero).
     /// </summary>
-    private static ModelBenchmark Measure(string directory, int threads, int[] promptTokens, int[] batches, int contextTokens,
+    private static ModelBenchmark Measure(string directory, WeightMemory weightMemory, int threads, int[] promptTokens, int[] batches, int contextTokens,
         int decodeSteps, TextWriter? profiles)
     {
-        using var checkpoint = Checkpoint.Open(directory);
+        using var checkpoint = Checkpoint.Open(directory, weightMemory);
         using var backend = new CpuBackend(threads);
         var model = new Transformer(checkpoint, backend);
         var c = model.Config;
@@ -121,8 +122,10 @@ public static class BenchCommand
         var decode = batches.Select(batch => Profiled(EngineBenchmark.Decode(model, batch, contextTokens, decodeSteps, profile), profile,
             profiles, $"pool profile: {directory}, decode batch {batch}")).ToArray();
         backend.PoolProfile = null;
+        var placement = new WeightPlacement(checkpoint.WeightMemory == WeightMemory.HugePages ? "huge-pages" : "mapped",
+            HugePageArena.ProcessHugePageBytes());
         return new ModelBenchmark(directory, c.Quantization is null ? "BF16" : "FP8 e4m3 (128x128 blocks)", c.NumHiddenLayers,
-            c.HiddenSize, model.StoredBytes, prefill, decode);
+            c.HiddenSize, model.StoredBytes, placement, prefill, decode);
     }
 
     private static T Profiled<T>(T result, PoolProfile? profile, TextWriter? profiles, string title)

@@ -84,6 +84,14 @@ public sealed class CommandLineArguments
         return value;
     }
 
+    /// <summary><c>--weight-memory huge-pages|mapped</c> (default huge-pages): where the model's weights live, see <see cref="Inference.Checkpoints.WeightMemory"/>.</summary>
+    public Inference.Checkpoints.WeightMemory WeightMemory() => Optional("weight-memory") switch
+    {
+        null or "huge-pages" => Inference.Checkpoints.WeightMemory.HugePages,
+        "mapped" => Inference.Checkpoints.WeightMemory.Mapped,
+        string other => throw new UsageException($"--weight-memory must be 'huge-pages' or 'mapped', not '{other}'"),
+    };
+
     public void RejectUnknown()
     {
         foreach (string name in _values.Keys.Concat(_flags))

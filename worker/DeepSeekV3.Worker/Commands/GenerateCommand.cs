@@ -11,7 +11,7 @@ namespace DeepSeekV3.Worker.Commands;
 public static class GenerateCommand
 {
     public const string Usage =
-        "dsv3 generate --model DIR --prompt-ids 1,2,3 [--prompt-ids ...] --max-new-tokens N [--logits-out FILE] [--attention absorbed|naive]";
+        "dsv3 generate --model DIR --prompt-ids 1,2,3 [--prompt-ids ...] --max-new-tokens N [--logits-out FILE] [--attention absorbed|naive] [--weight-memory huge-pages|mapped]";
 
     public static int Run(IReadOnlyList<string> arguments, TextWriter output)
     {
@@ -26,13 +26,14 @@ public static class GenerateCommand
             "naive" => AttentionForm.Naive,
             string other => throw new UsageException($"--attention must be 'absorbed' or 'naive', not '{other}'"),
         };
+        var weightMemory = args.WeightMemory();
         args.RejectUnknown();
         if (prompts.Length == 0)
         {
             throw new UsageException("give at least one --prompt-ids");
         }
 
-        using var checkpoint = Checkpoint.Open(model);
+        using var checkpoint = Checkpoint.Open(model, weightMemory);
         using var backend = new CpuBackend();
         var transformer = new Transformer(checkpoint, backend);
         IReadOnlyList<GenerationResult> results;

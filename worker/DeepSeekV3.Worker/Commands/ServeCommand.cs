@@ -7,13 +7,13 @@ namespace DeepSeekV3.Worker.Commands;
 /// <c>dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051]
 /// [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME]
 /// [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N]
-/// [--no-prefix-cache] [--no-preload] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin] [--rank R --group-size N --peers A0,A1,...]
+/// [--no-prefix-cache] [--no-preload] [--weight-memory huge-pages|mapped] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin] [--rank R --group-size N --peers A0,A1,...]
 /// [--redundant-experts D] [--group-timeout-seconds S] [--rebalance-seconds S]</c>: an OpenAI-compatible server, alone or as one rank of an expert-parallel group.
 /// </summary>
 public static class ServeCommand
 {
     public const string Usage =
-        "dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051] [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin] [--rank R --group-size N --peers A0,A1,...] [--redundant-experts D] [--group-timeout-seconds S] [--rebalance-seconds S]";
+        "dsv3 serve --role combined|prefill|decode|router --model DIR [--port 8000] [--grpc-port 50051] [--prefill HOST:PORT ...] [--decode HOST:PORT ...] [--host 127.0.0.1] [--served-model-name NAME] [--api-key KEY ...] [--kv-cache-tokens N | --kv-cache-mib N] [--max-batch-tokens N] [--max-running N] [--max-queue N] [--no-prefix-cache] [--no-preload] [--weight-memory huge-pages|mapped] [--threads N] [--revision REV] [--routing-policy cache-aware|least-loaded|round-robin] [--rank R --group-size N --peers A0,A1,...] [--redundant-experts D] [--group-timeout-seconds S] [--rebalance-seconds S]";
 
     public static int Run(IReadOnlyList<string> arguments)
     {
@@ -117,6 +117,7 @@ public static class ServeCommand
             Engine = engine,
             Threads = args.Optional("threads") is null ? null : args.Number("threads", 1, 1, 1024),
             Preload = !args.Flag("no-preload"),
+            WeightMemory = args.WeightMemory(),
             Revision = args.Optional("revision") ?? Environment.GetEnvironmentVariable("DSV3_REVISION") ?? "",
             RoutingPolicy = policy,
             KvCacheBytes = args.Optional("kv-cache-mib") is null ? null : args.Number("kv-cache-mib", 1, 1, 1 << 24) * 1024L * 1024,

@@ -7,7 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace DeepSeekV3.Worker.Serving;
 
 /// <summary>
-/// Loads a checkpoint into a running engine: config and headers, the model (memory-mapped), the tokenizer when the
+/// Loads a checkpoint into a running engine: config and headers, the model (weights copied into huge pages or left
+/// memory-mapped, <see cref="ServeOptions.WeightMemory"/>), the tokenizer when the
 /// checkpoint has one, then pages the weights in with progress lines. Owns what it loaded until disposed.
 /// </summary>
 public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Metrics.Dsv3Metrics? metrics = null) : IDisposable
@@ -30,7 +31,7 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Me
     public Engine Load()
     {
         LogLoading(logger, options.ModelDirectory);
-        _checkpoint = Checkpoint.Open(options.ModelDirectory);
+        _checkpoint = Checkpoint.Open(options.ModelDirectory, options.WeightMemory);
         _backend = new CpuBackend(options.Threads);
         var group = options.Group;
         ExpertPlacement?[] placements;

@@ -23,6 +23,9 @@ public sealed record ServeOptions
     public int? Threads { get; init; }
     public bool Preload { get; init; } = true;
 
+    /// <summary>Where the weights live: copied into huge pages (faster kernels, a private copy per process) or mapped (shared page cache).</summary>
+    public Inference.Checkpoints.WeightMemory WeightMemory { get; init; } = Inference.Checkpoints.WeightMemory.HugePages;
+
     /// <summary>The group's revision (the operator sets DSV3_REVISION); reported to routers, which pair only equal revisions.</summary>
     public string Revision { get; init; } = "";
 
