@@ -111,7 +111,7 @@ public sealed class CommandLineTests : IDisposable
     public void BenchKernels_TwoShapes_PrintsEachProductAgainstTheMachinesLimits()
     {
         var (code, output, error) = Run("bench", "kernels", "--shape", "fp8:64x256", "--shape", "bf16:48x100", "--tokens", "1,6",
-            "--copies", "2", "--threads", "1");
+            "--copies", "2", "--threads", "1", "--huge-pages");
 
         Assert.True(code == 0, error);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);

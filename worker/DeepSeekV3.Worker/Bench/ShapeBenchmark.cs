@@ -19,9 +19,15 @@ public static unsafe class ShapeBenchmark
     public static ShapeResult Measure(CpuBackend backend, ProductShape shape, int tokens, int copies) =>
         Measure(backend, shape, [tokens], copies)[0];
 
-    /// <summary>One figure per token count, all on the same weights (filled once: a large shape takes seconds).</summary>
-    public static ShapeResult[] Measure(CpuBackend backend, ProductShape shape, IReadOnlyList<int> tokenCounts, int copies)
+    /// <summary>
+    /// One figure per token count, all on the same weights (filled once: a large shape takes seconds). With
+    /// <paramref name="hugePages"/> the weight codes are moved into a <see cref="HugePageArena"/>, as a checkpoint's are
+    /// under <see cref="WeightMemory.HugePages"/>; else they stay on the heap's 4 KiB pages.
+    /// </summary>
+    public static ShapeResult[] Measure(CpuBackend backend, ProductShape shape, IReadOnlyList<int> tokenCounts, int copies,
+        bool hugePages = false)
     {
+        using var arena = hugePages ? new HugePageArena() : null;
         long codeBytes = shape.StoredBytes;
         int scaleRows = (shape.Rows + 127) / 128, scaleColumns = (shape.Columns + 127) / 128;
         var data = new byte*[copies];
@@ -34,7 +40,8 @@ public static unsafe class ShapeBenchmark
             {
                 data[c] = (byte*)NativeMemory.AlignedAlloc((nuint)codeBytes, 64);
                 Fill(new Span<byte>(data[c], checked((int)codeBytes)), shape.Format, seed: (ulong)(11 + c));
-                weights[c] = new WeightMatrix(shape.Format, shape.Rows, shape.Columns, data[c], shape.Format == WeightFormat.BF16 ? null : scales);
+                byte* codes = arena is null ? data[c] : arena.Copy(data[c], codeBytes);
+                weights[c] = new WeightMatrix(shape.Format, shape.Rows, shape.Columns, codes, shape.Format == WeightFormat.BF16 ? null : scales);
             }
 
             return [.. tokenCounts.Select(tokens => Time(backend, shape, weights, tokens))];

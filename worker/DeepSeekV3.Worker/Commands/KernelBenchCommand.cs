@@ -15,15 +15,16 @@ public static class KernelBenchCommand
     // All copies of a shape are allocated at once.
     private const long MaxWeightBytes = 8L << 30;
 
-    public const string Usage = "dsv3 bench kernels --shape fp8|bf16:ROWSxCOLUMNS [--shape ...] [--tokens 1,6,16] [--copies 1] [--threads N]";
+    public const string Usage = "dsv3 bench kernels --shape fp8|bf16:ROWSxCOLUMNS [--shape ...] [--tokens 1,6,16] [--copies 1] [--threads N] [--huge-pages]";
 
     public static int Run(IReadOnlyList<string> arguments, TextWriter output)
     {
-        var args = new CommandLineArguments(arguments, new HashSet<string>());
+        var args = new CommandLineArguments(arguments, new HashSet<string> { "huge-pages" });
         var shapeTexts = args.All("shape").ToList();
         var tokens = CommandLineArguments.ParseIds("tokens", args.Optional("tokens") ?? "1,6,16");
         int copies = args.Number("copies", 1, 1, 4096);
         int threads = args.Number("threads", Environment.ProcessorCount, 1, 1024);
+        bool hugePages = args.Flag("huge-pages");
         args.RejectUnknown();
         if (shapeTexts.Count == 0)
         {
@@ -54,7 +55,7 @@ public static class KernelBenchCommand
         using var backend = new CpuBackend(threads);
         foreach (var shape in shapes)
         {
-            foreach (var result in ShapeBenchmark.Measure(backend, shape, tokens, copies))
+            foreach (var result in ShapeBenchmark.Measure(backend, shape, tokens, copies, hugePages))
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{shape.Name,-16} {result.Tokens,5} tokens, {copies} {(copies == 1 ? "copy" : "copies")} ({copies * result.WeightBytes / 1e6:F1} MB): {result.SecondsPerProduct * 1e6,9:F2} us/product {result.FlopsPerSecond / 1e9,7:F1} GFLOP/s = {result.FlopsPerSecond / machine.FmaFlopsPerSecond,6:P1} of FMA peak {result.BytesPerSecond / 1e9,7:F2} GB/s = {result.BytesPerSecond / machine.ReadBytesPerSecond,6:P1} of read bandwidth"));
