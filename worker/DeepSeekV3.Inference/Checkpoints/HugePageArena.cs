@@ -43,17 +43,25 @@ public sealed unsafe partial class HugePageArena : IDisposable
     /// <summary>Copies <paramref name="length"/> bytes into the arena and returns where they now live (until disposed).</summary>
     public byte* Copy(byte* source, long length)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        byte* target;
+        byte* target = Allocate(length);
         lock (_lock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            target = Reserve(length);
             BytesCopied += length;
         }
 
         Buffer.MemoryCopy(source, target, length, length);
         return target;
+    }
+
+    /// <summary><paramref name="length"/> bytes of uninitialized arena memory on a cache-line boundary (until disposed).</summary>
+    public byte* Allocate(long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return Reserve(length);
+        }
     }
 
     /// <summary>
@@ -101,12 +109,12 @@ public sealed unsafe partial class HugePageArena : IDisposable
         long padded = RoundUp(Math.Max(length, 1), TensorAlignment);
         if (padded > OwnAllocationBytes)
         {
-            return Allocate(RoundUp(padded, HugePageBytes));
+            return AllocateAligned(RoundUp(padded, HugePageBytes));
         }
 
         if (padded > _left)
         {
-            _next = Allocate(ChunkBytes);
+            _next = AllocateAligned(ChunkBytes);
             _left = ChunkBytes;
         }
 
@@ -116,7 +124,7 @@ public sealed unsafe partial class HugePageArena : IDisposable
         return target;
     }
 
-    private byte* Allocate(long bytes)
+    private byte* AllocateAligned(long bytes)
     {
         byte* memory = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, (nuint)HugePageBytes);
         _allocations.Add((nint)memory);
