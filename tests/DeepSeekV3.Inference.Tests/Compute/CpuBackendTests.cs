@@ -573,11 +573,14 @@ public sealed unsafe class CpuBackendTests
     [InlineData(WeightFormat.F8E4M3Blocked, 1, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 3, 1)]
     [InlineData(WeightFormat.F8E4M3Blocked, 16, 2)]
+    [InlineData(WeightFormat.BF16, 16, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 17, 2)]
     public void AbsorbedHeadProducts_OneDispatch_MatchPerHeadProducts(WeightFormat format, int tokens, int threads)
     {
         // kv_b_proj-shaped: 5 heads of [48 k_nope | 32 v] rows (400 rows: heads cross the 128-row FP8 blocks), 320 columns.
         // W_UK: LinearTransposedHeads against one LinearTransposed per head; W_UV: a LinearGroup of row slices against
-        // one Linear per head. 16 tokens take the per-head transposed path inside LinearTransposedHeads.
+        // one Linear per head. Up to 16 tokens take the grouped kernel, 17 the per-head transposed path inside
+        // LinearTransposedHeads, while LinearTransposed of one head transposes from 16 tokens on: each side of both cuts.
         const int Heads = 5, Nope = 48, V = 32, HeadRows = Nope + V, Columns = 320;
         using var weight = TestWeight.Create(format, Heads * HeadRows, Columns, seed: 41);
         using var backend = new CpuBackend(threads);

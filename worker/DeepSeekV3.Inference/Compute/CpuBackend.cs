@@ -29,6 +29,9 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     // From this many tokens on, transposing a weight slice once beats accumulating outer products per token.
     private const int TransposeFromTokens = 16;
+
+    // Up to this many tokens, all heads' transposed products run as one dispatch of the fused kernel.
+    private const int GroupedTransposedTokens = 16;
     private readonly LatentAttentionJob _attention = new();
     private readonly ElementwiseJob _elementwise = new();
 
@@ -113,7 +116,10 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         int columns = weight.Columns;
         CheckLength(x, (long)heads * n * rowCount, nameof(x));
         CheckLength(y, (long)heads * n * columns, nameof(y));
-        if (n >= TransposeFromTokens)
+        // Every step the model sends here (up to Mla.GroupedHeadTokens = 16 tokens) takes the one grouped dispatch below:
+        // at 16 tokens, transposing each head's slice on the calling thread and waking the pool once per head cost
+        // 8 × 14 µs per layer (batch-16 decode BF16 +11 %, a 16-token prefill FP8 +13 % in 5 alternating rounds).
+        if (n > GroupedTransposedTokens)
         {
             for (int h = 0; h < heads; h++)
             {
