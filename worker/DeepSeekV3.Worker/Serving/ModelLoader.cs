@@ -52,7 +52,13 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Me
 
         var weights = group.WeightMap(placements);
 
+        long copyStart = System.Diagnostics.Stopwatch.GetTimestamp();
         var model = new Transformer(_checkpoint, _backend, weights, _peers);
+        if (_checkpoint.WeightMemory == WeightMemory.HugePages)
+        {
+            LogCopied(logger, _checkpoint.CopiedBytes / 1e6, System.Diagnostics.Stopwatch.GetElapsedTime(copyStart).TotalSeconds,
+                (HugePageArena.ProcessHugePageBytes() ?? 0) / 1e6);
+        }
         var tokenizer = File.Exists(Path.Combine(options.ModelDirectory, "tokenizer.json"))
             ? Tokenizer.Load(options.ModelDirectory)
             : null;
@@ -82,6 +88,10 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Me
 
     [LoggerMessage(Level = LogLevel.Information, Message = "loading checkpoint {Directory}")]
     private static partial void LogLoading(ILogger logger, string directory);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "weights copied into huge-page memory: {Megabytes:F1} MB in {Seconds:F1} s (process on huge pages: {HugeMegabytes:F0} MB)")]
+    private static partial void LogCopied(ILogger logger, double megabytes, double seconds, double hugeMegabytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Line}")]
     private static partial void LogProgress(ILogger logger, string line);
