@@ -91,6 +91,31 @@ public sealed unsafe class HugePageWeightsTests
         }
     }
 
+    [Fact]
+    public void Checkpoint_AfterStopCopying_NewTensorsStayMappedAndCopiesStay()
+    {
+        string directory = Path.Combine(GoldenCase.Root, "tiny-fp8");
+        using var mapped = Checkpoint.Open(directory);
+        using var placed = Checkpoint.Open(directory, WeightMemory.HugePages);
+        using var backend = new CpuBackend();
+        _ = new Transformer(placed, backend, WeightMap.Experts(Enumerable.Range(0, 8)));
+        long copied = placed.CopiedBytes;
+        placed.StopCopying();
+        const string Held = "model.layers.1.mlp.experts.7.gate_proj.weight", Gained = "model.layers.1.mlp.experts.8.gate_proj.weight";
+
+        // A server gains expert 8 by re-balancing after its load, and asks for expert 7 again.
+        var gained = placed.Matrix(Gained, 48, 192);
+        var held = placed.Matrix(Held, 48, 192);
+
+        // Nothing more was copied, and the gained expert's codes and scales are read where the file is mapped.
+        Assert.Equal(copied, placed.CopiedBytes);
+        Assert.True(gained.Data == placed.DataPointer(Gained));
+        Assert.True(gained.BlockScales == (float*)placed.DataPointer(Gained + "_scale_inv"));
+        Assert.True(new ReadOnlySpan<byte>(gained.Data, 48 * 192).SequenceEqual(new ReadOnlySpan<byte>(mapped.DataPointer(Gained), 48 * 192)));
+        Assert.True(held.Data == placed.DataPointer(Held));
+        Assert.Equal(HugePageArena.IsUseful, held.Data != mapped.DataPointer(Held));
+    }
+
     private static byte[] Bytes(long length, int seed)
     {
         var bytes = new byte[length];

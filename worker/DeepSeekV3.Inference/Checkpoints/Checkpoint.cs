@@ -20,6 +20,7 @@ public sealed unsafe class Checkpoint : IDisposable
     private readonly HashSet<string> _requested = new(StringComparer.Ordinal);
     private readonly HugePageArena? _arena;
     private readonly Dictionary<string, nint> _copies = new(StringComparer.Ordinal);
+    private bool _copying = true;
 
     private Checkpoint(string directory, ModelConfig config, List<SafetensorsFile> files,
         Dictionary<string, SafetensorsFile> tensorFiles, WeightMemory weightMemory)
@@ -45,6 +46,20 @@ public sealed unsafe class Checkpoint : IDisposable
 
     /// <summary>Bytes copied into huge-page memory so far (0 when mapped).</summary>
     public long CopiedBytes => _arena?.BytesCopied ?? 0;
+
+    /// <summary>
+    /// From now on a tensor handed out for the first time stays mapped; those copied so far stay copied. A server calls
+    /// this once its model is loaded: experts a rank gains while serving (re-balancing) would otherwise each add a
+    /// private copy that is never freed (a dropped expert's weights may still be in use by a step in flight), until a
+    /// rank that had held every expert at some point held the whole model.
+    /// </summary>
+    public void StopCopying()
+    {
+        lock (_copies)
+        {
+            _copying = false;
+        }
+    }
 
     public static Checkpoint Open(string directory, WeightMemory weightMemory = WeightMemory.Mapped)
     {
@@ -212,6 +227,11 @@ public sealed unsafe class Checkpoint : IDisposable
         {
             if (!_copies.TryGetValue(tensor.Name, out nint copy))
             {
+                if (!_copying)
+                {
+                    return mapped;
+                }
+
                 copy = (nint)_arena.Copy(mapped, tensor.ByteLength);
                 _copies[tensor.Name] = copy;
             }

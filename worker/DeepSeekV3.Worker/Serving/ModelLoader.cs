@@ -54,6 +54,7 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Me
 
         long copyStart = System.Diagnostics.Stopwatch.GetTimestamp();
         var model = new Transformer(_checkpoint, _backend, weights, _peers);
+        _checkpoint.StopCopying(); // experts gained later by re-balancing stay mapped: memory stays bounded
         if (_checkpoint.WeightMemory == WeightMemory.HugePages)
         {
             LogCopied(logger, _checkpoint.CopiedBytes / 1e6, System.Diagnostics.Stopwatch.GetElapsedTime(copyStart).TotalSeconds,
