@@ -60,6 +60,10 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Me
             LogCopied(logger, _checkpoint.CopiedBytes / 1e6, System.Diagnostics.Stopwatch.GetElapsedTime(copyStart).TotalSeconds,
                 (HugePageArena.ProcessHugePageBytes() ?? 0) / 1e6);
         }
+        else if (options.WeightMemory == WeightMemory.HugePages)
+        {
+            LogHugePagesNotOffered(logger);
+        }
         var tokenizer = File.Exists(Path.Combine(options.ModelDirectory, "tokenizer.json"))
             ? Tokenizer.Load(options.ModelDirectory)
             : null;
@@ -93,6 +97,10 @@ public sealed partial class ModelLoader(ServeOptions options, ILogger logger, Me
     [LoggerMessage(Level = LogLevel.Information,
         Message = "weights copied into huge-page memory: {Megabytes:F1} MB in {Seconds:F1} s (process on huge pages: {HugeMegabytes:F0} MB)")]
     private static partial void LogCopied(ILogger logger, double megabytes, double seconds, double hugeMegabytes);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "huge pages are not offered here (not Linux, or /sys/kernel/mm/transparent_hugepage/enabled is never): the weights stay memory-mapped")]
+    private static partial void LogHugePagesNotOffered(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Line}")]
     private static partial void LogProgress(ILogger logger, string line);
