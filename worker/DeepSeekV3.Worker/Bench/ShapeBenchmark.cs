@@ -21,7 +21,7 @@ public static unsafe class ShapeBenchmark
 
     /// <summary>
     /// One figure per token count, all on the same weights (filled once: a large shape takes seconds). With
-    /// <paramref name="hugePages"/> the weight codes are moved into a <see cref="HugePageArena"/>, as a checkpoint's are
+    /// <paramref name="hugePages"/> the weight codes live in a <see cref="HugePageArena"/>, as a checkpoint's are
     /// under <see cref="WeightMemory.HugePages"/>; else they stay on the heap's 4 KiB pages.
     /// </summary>
     public static ShapeResult[] Measure(CpuBackend backend, ProductShape shape, IReadOnlyList<int> tokenCounts, int copies,
@@ -38,9 +38,9 @@ public static unsafe class ShapeBenchmark
             var weights = new WeightMatrix[copies];
             for (int c = 0; c < copies; c++)
             {
-                data[c] = (byte*)NativeMemory.AlignedAlloc((nuint)codeBytes, 64);
-                Fill(new Span<byte>(data[c], checked((int)codeBytes)), shape.Format, seed: (ulong)(11 + c));
-                byte* codes = arena is null ? data[c] : arena.Copy(data[c], codeBytes);
+                // Filled where they will be read: an arena frees its own memory, heap blocks are freed below.
+                byte* codes = arena is null ? data[c] = (byte*)NativeMemory.AlignedAlloc((nuint)codeBytes, 64) : arena.Allocate(codeBytes);
+                Fill(new Span<byte>(codes, checked((int)codeBytes)), shape.Format, seed: (ulong)(11 + c));
                 weights[c] = new WeightMatrix(shape.Format, shape.Rows, shape.Columns, codes, shape.Format == WeightFormat.BF16 ? null : scales);
             }
 
