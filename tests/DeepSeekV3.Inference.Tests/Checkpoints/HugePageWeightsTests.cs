@@ -7,6 +7,8 @@ namespace DeepSeekV3.Inference.Tests.Checkpoints;
 
 public sealed unsafe class HugePageWeightsTests
 {
+    private static readonly string TinyFp8 = Path.Combine(GoldenCase.Root, "tiny-fp8");
+
     [Fact]
     public void Arena_Copies_AreExactCacheLineAlignedAndDoNotOverlap()
     {
@@ -60,11 +62,8 @@ public sealed unsafe class HugePageWeightsTests
     [Fact]
     public void Checkpoint_HugePages_CopiesExactlyTheMatricesARankAsksFor()
     {
-        string directory = Path.Combine(GoldenCase.Root, "tiny-fp8");
-        using var mapped = Checkpoint.Open(directory);
-        using var placed = Checkpoint.Open(directory, WeightMemory.HugePages);
-        using var backend = new CpuBackend();
-        _ = new Transformer(placed, backend, WeightMap.Experts(Enumerable.Range(0, 8)));
+        using var mapped = Checkpoint.Open(TinyFp8);
+        using var placed = OpenAsRankOfExperts0To7(TinyFp8);
 
         if (!HugePageArena.IsUseful)
         {
@@ -94,11 +93,8 @@ public sealed unsafe class HugePageWeightsTests
     [Fact]
     public void Checkpoint_AfterStopCopying_NewTensorsStayMappedAndCopiesStay()
     {
-        string directory = Path.Combine(GoldenCase.Root, "tiny-fp8");
-        using var mapped = Checkpoint.Open(directory);
-        using var placed = Checkpoint.Open(directory, WeightMemory.HugePages);
-        using var backend = new CpuBackend();
-        _ = new Transformer(placed, backend, WeightMap.Experts(Enumerable.Range(0, 8)));
+        using var mapped = Checkpoint.Open(TinyFp8);
+        using var placed = OpenAsRankOfExperts0To7(TinyFp8);
         long copied = placed.CopiedBytes;
         placed.StopCopying();
         const string Held = "model.layers.1.mlp.experts.7.gate_proj.weight", Gained = "model.layers.1.mlp.experts.8.gate_proj.weight";
@@ -114,6 +110,15 @@ public sealed unsafe class HugePageWeightsTests
         Assert.True(new ReadOnlySpan<byte>(gained.Data, 48 * 192).SequenceEqual(new ReadOnlySpan<byte>(mapped.DataPointer(Gained), 48 * 192)));
         Assert.True(held.Data == placed.DataPointer(Held));
         Assert.Equal(HugePageArena.IsUseful, held.Data != mapped.DataPointer(Held));
+    }
+
+    /// <summary>The checkpoint with huge pages, loaded as the model of an expert-parallel rank holding experts 0-7 (8-15 never asked for).</summary>
+    private static Checkpoint OpenAsRankOfExperts0To7(string directory)
+    {
+        var placed = Checkpoint.Open(directory, WeightMemory.HugePages);
+        using var backend = new CpuBackend();
+        _ = new Transformer(placed, backend, WeightMap.Experts(Enumerable.Range(0, 8)));
+        return placed;
     }
 
     private static byte[] Bytes(long length, int seed)

@@ -21,7 +21,7 @@ public static class MachineProbe
     private const int Elements = 24 * 1024 * 1024; // 96 MiB per array: far beyond any last-level cache
     private const int Runs = 5;
 
-    public static unsafe MachineLimits Measure(int threads)
+    public static MachineLimits Measure(int threads)
     {
         using var pool = new WorkerPool(threads);
         using var arena = HugePageArena.IsUseful ? new HugePageArena() : null;
@@ -55,7 +55,7 @@ public static class MachineProbe
     }
 
     /// <summary>Three arrays of <paramref name="elements"/> floats, in <paramref name="arena"/> when given, else on the heap.</summary>
-    private sealed unsafe class TriadJob(int elements, int tasks, HugePageArena? arena) : IParallelJob
+    private sealed class TriadJob(int elements, int tasks, HugePageArena? arena) : IParallelJob
     {
         private readonly FloatArray _a = new(elements, arena);
         private readonly FloatArray _c = new(elements, arena);
