@@ -68,6 +68,9 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("of FMA peak", text.Output, StringComparison.Ordinal);
         Assert.Contains("decode batch   2:", text.Output, StringComparison.Ordinal);
         Assert.Contains("of bandwidth roofline", text.Output, StringComparison.Ordinal);
+        // Every decode figure also against the bandwidth probed around its own windows.
+        Assert.Matches(@"decode batch   2: .*\n    against the bandwidth probed around each window \(median of 5\): triad [\d.]+ GB/s, read [\d.]+ GB/s → +[\d.]+ % of bandwidth roofline, +[\d.]+ % of read bandwidth",
+            text.Output);
         // By default the weights are copied into huge pages wherever the kernel offers them.
         Assert.Contains(DeepSeekV3.Inference.Checkpoints.HugePageArena.IsUseful ? "MB, huge-pages (process on huge pages: " : "MB, mapped",
             text.Output, StringComparison.Ordinal);
@@ -105,6 +108,12 @@ public sealed class CommandLineTests : IDisposable
             decode.GetProperty("weight_bytes_per_token").GetDouble() * decode.GetProperty("tokens_per_second").GetDouble(), 3);
         Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble() / triad, decode.GetProperty("roofline_fraction").GetDouble(), 9);
         Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble() / read, decode.GetProperty("read_bandwidth_fraction").GetDouble(), 9);
+        // The paired figures (their arithmetic is PairedBandwidthTests'): present, with bandwidths and fractions above zero.
+        double pairedTriad = decode.GetProperty("paired_triad_bytes_per_second").GetDouble();
+        double pairedRead = decode.GetProperty("paired_read_bytes_per_second").GetDouble();
+        Assert.True(pairedTriad > 0 && pairedRead > 0, $"{pairedTriad} {pairedRead}");
+        Assert.InRange(decode.GetProperty("paired_roofline_fraction").GetDouble(), 1e-9, double.MaxValue);
+        Assert.InRange(decode.GetProperty("paired_read_bandwidth_fraction").GetDouble(), 1e-9, double.MaxValue);
     }
 
     [Fact]

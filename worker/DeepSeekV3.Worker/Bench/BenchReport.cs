@@ -32,6 +32,10 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
             {
                 double roofline = m.TriadBytesPerSecond / d.WeightBytesPerToken;
                 output.WriteLine(Format($"  decode batch {d.Batch,3}: {d.TokensPerSecond,9:F1} tokens/s  weights {d.WeightBytesPerToken / 1e6,7:F2} MB/token → {d.BytesPerSecond / 1e9,6:F2} GB/s = {d.BytesPerSecond / m.TriadBytesPerSecond,6:P1} of bandwidth roofline ({roofline:F1} tokens/s), {d.BytesPerSecond / m.ReadBytesPerSecond,6:P1} of read bandwidth  allocated {d.AllocatedBytesPerToken:F0} B/token"));
+                if (d.Paired is { } paired)
+                {
+                    output.WriteLine(Format($"    against the bandwidth probed around each window (median of {paired.Windows}): triad {paired.TriadBytesPerSecond / 1e9:F1} GB/s, read {paired.ReadBytesPerSecond / 1e9:F1} GB/s → {paired.RooflineFraction:P1} of bandwidth roofline, {paired.ReadFraction:P1} of read bandwidth"));
+                }
             }
         }
     }
@@ -106,6 +110,13 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
                 json.WriteNumber("roofline_tokens_per_second", Machine.TriadBytesPerSecond / d.WeightBytesPerToken);
                 json.WriteNumber("read_bandwidth_fraction", d.BytesPerSecond / Machine.ReadBytesPerSecond);
                 json.WriteNumber("allocated_bytes_per_token", d.AllocatedBytesPerToken);
+                if (d.Paired is { } paired)
+                {
+                    json.WriteNumber("paired_triad_bytes_per_second", paired.TriadBytesPerSecond);
+                    json.WriteNumber("paired_read_bytes_per_second", paired.ReadBytesPerSecond);
+                    json.WriteNumber("paired_roofline_fraction", paired.RooflineFraction);
+                    json.WriteNumber("paired_read_bandwidth_fraction", paired.ReadFraction);
+                }
                 json.WriteEndObject();
             }
 

@@ -14,6 +14,9 @@ namespace DeepSeekV3.Worker.Bench;
 public static class EngineBenchmark
 {
     private const int Runs = 3;
+
+    /// <summary>Decode windows per measurement: five, so the median of the windows' paired fractions is a median of more than three.</summary>
+    private const int DecodeWindows = 5;
     private const int WarmupSteps = 2;
     private const double WarmupSeconds = 1.5;
 
@@ -57,10 +60,14 @@ public static class EngineBenchmark
     }
 
     /// <summary>
-    /// Decode tokens/s of a batch of <paramref name="batchSize"/> sequences after <paramref name="contextTokens"/>; a given
-    /// <paramref name="profile"/> is cleared before the counted steps.
+    /// Decode tokens/s of a batch of <paramref name="batchSize"/> sequences after <paramref name="contextTokens"/>, the best
+    /// of <see cref="DecodeWindows"/> windows of <paramref name="steps"/> steps; a given <paramref name="profile"/> is
+    /// cleared before the counted steps. With <paramref name="bandwidth"/>, the memory is probed just before and just
+    /// after every window (outside its time and its allocation count) and each window set against those probes
+    /// (<see cref="PairedBandwidth"/>).
     /// </summary>
-    public static DecodeResult Decode(Transformer model, int batchSize, int contextTokens, int steps, PoolProfile? profile = null)
+    public static DecodeResult Decode(Transformer model, int batchSize, int contextTokens, int steps, PoolProfile? profile = null,
+        BandwidthProbe? bandwidth = null)
     {
         var config = model.Config;
         var cache = model.CreateKvCache(batchSize * (contextTokens + steps + WarmupSteps + 16));
@@ -91,11 +98,15 @@ public static class EngineBenchmark
         }
 
         // Best of a few windows of `steps` steps from the end of the context, as the prefill figures are a best.
+        int tokens = batchSize * steps;
+        double weightBytesPerToken = model.WeightBytesPerStep(batchSize) / (double)batchSize;
         double seconds = double.MaxValue;
         long allocated = long.MaxValue;
+        var windows = new List<BandwidthWindow>(DecodeWindows);
         profile?.Clear();
-        for (int run = 0; run < Runs; run++)
+        for (int run = 0; run < DecodeWindows; run++)
         {
+            double triadBefore = bandwidth?.TriadBytesPerSecond() ?? 0, readBefore = bandwidth?.ReadBytesPerSecond() ?? 0;
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             long start = Stopwatch.GetTimestamp();
             for (int step = 0; step < steps; step++)
@@ -103,13 +114,18 @@ public static class EngineBenchmark
                 Step(model, batch, tables, next, contextTokens + step, state, logits);
             }
 
-            seconds = Math.Min(seconds, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            double windowSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             allocated = Math.Min(allocated, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore);
+            seconds = Math.Min(seconds, windowSeconds);
+            if (bandwidth is not null)
+            {
+                windows.Add(new BandwidthWindow(weightBytesPerToken * tokens / windowSeconds, triadBefore, readBefore,
+                    bandwidth.TriadBytesPerSecond(), bandwidth.ReadBytesPerSecond()));
+            }
         }
 
-        int tokens = batchSize * steps;
-        return new DecodeResult(batchSize, tokens / seconds, model.WeightBytesPerStep(batchSize) / (double)batchSize,
-            allocated / (double)tokens);
+        return new DecodeResult(batchSize, tokens / seconds, weightBytesPerToken, allocated / (double)tokens,
+            bandwidth is null ? null : PairedBandwidth.FromWindows(windows));
     }
 
     private static void Step(Transformer model, ForwardBatch batch, KvBlockTable[] tables, int[] next, int position,

@@ -1,178 +1,54 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using DeepSeekV3.Inference.Checkpoints;
 using DeepSeekV3.Inference.Compute;
 
 namespace DeepSeekV3.Worker.Bench;
 
 /// <summary>
-/// Measures the two limits of the engine on this machine with every thread the engine uses: memory bandwidth, as
-/// STREAM's triad (a = b + s·c; 12 bytes per float element counted, as STREAM counts) and as a pure read (the
-/// access pattern of decoding: weights streamed once), and peak float32 FMA throughput (independent FMA chains in
-/// registers, so neither memory nor latency limits them). Best of several runs, as STREAM reports. The arrays are on
-/// huge pages wherever Linux offers them, as the model's weights are by default (<see cref="HugePageArena"/>): the
-/// limit is what the machine can do, and a stream over 4 KiB pages misses the TLB 512 times as often.
+/// Measures the two limits of the engine on this machine with every thread the engine uses: memory bandwidth
+/// (<see cref="BandwidthProbe"/>: STREAM's triad and a pure read) and peak float32 FMA throughput (independent FMA chains
+/// in registers, so neither memory nor latency limits them). Best of several runs, as STREAM reports.
 /// </summary>
 public static class MachineProbe
 {
-    private const int Elements = 24 * 1024 * 1024; // 96 MiB per array: far beyond any last-level cache
     private const int Runs = 5;
 
     public static MachineLimits Measure(int threads)
     {
+        using var bandwidth = new BandwidthProbe(threads);
+        return Measure(threads, bandwidth);
+    }
+
+    /// <summary><see cref="Measure(int)"/> with the bandwidth probed on <paramref name="bandwidth"/>'s arrays.</summary>
+    public static MachineLimits Measure(int threads, BandwidthProbe bandwidth)
+    {
+        double triad = Best(bandwidth.TriadBytesPerSecond);
+        double read = Best(bandwidth.ReadBytesPerSecond);
         using var pool = new WorkerPool(threads);
-        using var arena = HugePageArena.IsUseful ? new HugePageArena() : null;
-        var triad = new TriadJob(Elements, threads, arena);
-        pool.Run(triad, threads); // first touch by the threads that use them
-        triad.MarkFilled();
-        double triadSeconds = Best(() => pool.Run(triad, threads));
-        var read = new ReadJob(triad.Source, threads);
-        double readSeconds = Best(() => pool.Run(read, threads));
-        var fma = new FmaJob();
-        double fmaSeconds = Best(() => pool.Run(fma, threads));
+        var fmaJob = new FmaJob();
+        double fma = Best(() =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            pool.Run(fmaJob, threads);
+            return FmaJob.FlopsPerTask * threads / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        });
         return new MachineLimits(
             threads,
             Vector512.IsHardwareAccelerated ? "AVX-512 (512-bit)" : Vector256.IsHardwareAccelerated ? "AVX2 (256-bit)" : "128-bit",
-            12.0 * Elements / triadSeconds,
-            4.0 * Elements / readSeconds,
-            FmaJob.FlopsPerTask * threads / fmaSeconds);
+            triad,
+            read,
+            fma);
     }
 
-    private static double Best(Action run)
+    private static double Best(Func<double> rate)
     {
-        double best = double.MaxValue;
+        double best = 0;
         for (int i = 0; i < Runs; i++)
         {
-            long start = Stopwatch.GetTimestamp();
-            run();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            best = Math.Max(best, rate());
         }
 
         return best;
-    }
-
-    /// <summary>Three arrays of <paramref name="elements"/> floats, in <paramref name="arena"/> when given, else on the heap.</summary>
-    private sealed class TriadJob(int elements, int tasks, HugePageArena? arena) : IParallelJob
-    {
-        private readonly FloatArray _a = new(elements, arena);
-        private readonly FloatArray _c = new(elements, arena);
-        private bool _filled;
-
-        public FloatArray Source { get; } = new(elements, arena);
-
-        public void Execute(int task)
-        {
-            var (start, length) = Slice(elements, tasks, task);
-            if (!Volatile.Read(ref _filled))
-            {
-                // Arrays fresh from the OS read as its one shared zero page, which stays in cache: a read of them
-                // measures the cache, not memory. Writing every page first gives each one its own memory.
-                Source.AsSpan(start, length).Fill(1f);
-                _c.AsSpan(start, length).Fill(2f);
-                _a.AsSpan(start, length).Fill(3f);
-                return;
-            }
-
-            TensorPrimitives.MultiplyAdd(_c.AsSpan(start, length), 3f, Source.AsSpan(start, length), _a.AsSpan(start, length));
-        }
-
-        public void MarkFilled() => Volatile.Write(ref _filled, true);
-    }
-
-    /// <summary>Floats in huge-page memory (owned by the arena) or a heap array.</summary>
-    private sealed unsafe class FloatArray(int elements, HugePageArena? arena)
-    {
-        private readonly float[]? _heap = arena is null ? new float[elements] : null;
-        private readonly float* _placed = arena is null ? null : (float*)arena.Allocate((long)elements * sizeof(float));
-
-        public int Length => elements;
-
-        public Span<float> AsSpan(int start, int length) =>
-            _heap is not null ? _heap.AsSpan(start, length) : new Span<float>(_placed + start, length);
-    }
-
-    private sealed class ReadJob(FloatArray source, int tasks) : IParallelJob
-    {
-        private readonly float[] _sums = new float[tasks];
-
-        public void Execute(int task)
-        {
-            var (start, length) = Slice(source.Length, tasks, task);
-            _sums[task] = Sum(source.AsSpan(start, length));
-        }
-
-        /// <summary>
-        /// Requests the <paramref name="lines"/> cache lines 4 KB past values[i] non-temporally, as the batch-1 kernels do
-        /// (WeightPrefetch.StreamAhead): a stream read that way outran the hardware prefetcher alone in most of the
-        /// development host's memory phases, so without it the probe reported less than the kernels reached. A copy of
-        /// that helper's few lines rather than a call: this loop does nothing but load and add, and through the helper
-        /// (its runtime switch and byte-count loop) the probe read 38-43 GB/s where this reads 74-80 (3 alternating runs).
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe void PrefetchAhead(ref float first, int i, int lines)
-        {
-            if (!Sse.IsSupported)
-            {
-                return;
-            }
-
-            // A prefetch never faults, so an address the collector has since moved costs nothing (the arrays are large
-            // objects, which it does not move anyway).
-            byte* at = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref first, i)) + 4096;
-            for (int line = 0; line < lines; line++)
-            {
-                Sse.PrefetchNonTemporal(at + (64 * line));
-            }
-        }
-
-        /// <summary>
-        /// Four independent 512-bit (or 256-bit) accumulators, so the adds never wait on each other: the loop is bound
-        /// by how fast memory delivers, not by add latency (one accumulator would cap a core near 50 GB/s).
-        /// </summary>
-        private static float Sum(ReadOnlySpan<float> values)
-        {
-            ref float first = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
-            int i = 0;
-            float total = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                for (; i <= values.Length - 64; i += 64)
-                {
-                    PrefetchAhead(ref first, i, 4);
-                    s0 += Vector512.LoadUnsafe(ref first, (nuint)i);
-                    s1 += Vector512.LoadUnsafe(ref first, (nuint)(i + 16));
-                    s2 += Vector512.LoadUnsafe(ref first, (nuint)(i + 32));
-                    s3 += Vector512.LoadUnsafe(ref first, (nuint)(i + 48));
-                }
-
-                total = Vector512.Sum(s0 + s1 + s2 + s3);
-            }
-            else
-            {
-                Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                for (; i <= values.Length - 32; i += 32)
-                {
-                    PrefetchAhead(ref first, i, 2);
-                    s0 += Vector256.LoadUnsafe(ref first, (nuint)i);
-                    s1 += Vector256.LoadUnsafe(ref first, (nuint)(i + 8));
-                    s2 += Vector256.LoadUnsafe(ref first, (nuint)(i + 16));
-                    s3 += Vector256.LoadUnsafe(ref first, (nuint)(i + 24));
-                }
-
-                total = Vector256.Sum(s0 + s1 + s2 + s3);
-            }
-
-            for (; i < values.Length; i++)
-            {
-                total += values[i];
-            }
-
-            return total;
-        }
     }
 
     private sealed class FmaJob : IParallelJob
@@ -224,11 +100,5 @@ public static class MachineProbe
 
             return Vector256.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11);
         }
-    }
-
-    private static (int Start, int Length) Slice(int total, int tasks, int task)
-    {
-        int start = (int)((long)total * task / tasks);
-        return (start, (int)((long)total * (task + 1) / tasks) - start);
     }
 }

@@ -69,7 +69,9 @@ public static class BenchCommand
             models.Add(MakeModelCommand.EnsureCached(preset, fp8: true, progress));
         }
 
-        var machine = MachineProbe.Measure(threads);
+        // Held for the whole run: the models' decode windows are probed against the same arrays as the machine's limits.
+        using var bandwidth = new BandwidthProbe(threads);
+        var machine = MachineProbe.Measure(threads, bandwidth);
         KernelResult[] kernels;
         using (var backend = new CpuBackend(threads))
         {
@@ -79,8 +81,8 @@ public static class BenchCommand
         }
 
         var profiles = poolProfile ? new StringWriter() : null;
-        var results = models.Select(directory => Measure(directory, weightMemory, threads, promptTokens, batches, contextTokens, decodeSteps, profiles))
-            .ToArray();
+        var results = models.Select(directory => Measure(directory, weightMemory, threads, promptTokens, batches, contextTokens, decodeSteps,
+            profiles, bandwidth)).ToArray();
         var report = new BenchReport(machine, kernels, results);
         if (json)
         {
@@ -100,10 +102,11 @@ public static class BenchCommand
     /// <summary>
     /// The model's figures; with <paramref name="profiles"/>, also where the pool's time went in each measurement's counted
     /// runs (<see cref="PoolProfile"/>; the clock reads and labels it takes cost a little time and allocate, so figures
-    /// of a profiled bench are a little lower and allocations not zero).
+    /// of a profiled bench are a little lower and allocations not zero); decode windows are each set against the memory
+    /// bandwidth <paramref name="bandwidth"/> measures just around them.
     /// </summary>
     private static ModelBenchmark Measure(string directory, WeightMemory weightMemory, int threads, int[] promptTokens, int[] batches, int contextTokens,
-        int decodeSteps, TextWriter? profiles)
+        int decodeSteps, TextWriter? profiles, BandwidthProbe bandwidth)
     {
         using var checkpoint = Checkpoint.Open(directory, weightMemory);
         using var backend = new CpuBackend(threads);
@@ -119,7 +122,7 @@ public static class BenchCommand
         backend.PoolProfile = profile;
         var prefill = promptTokens.Select(tokens => Profiled(EngineBenchmark.Prefill(model, tokens, profile), profile, profiles,
             $"pool profile: {directory}, prefill {tokens} tokens")).ToArray();
-        var decode = batches.Select(batch => Profiled(EngineBenchmark.Decode(model, batch, contextTokens, decodeSteps, profile), profile,
+        var decode = batches.Select(batch => Profiled(EngineBenchmark.Decode(model, batch, contextTokens, decodeSteps, profile, bandwidth), profile,
             profiles, $"pool profile: {directory}, decode batch {batch}")).ToArray();
         backend.PoolProfile = null;
         var placement = new WeightPlacement(checkpoint.WeightMemory == WeightMemory.HugePages ? "huge-pages" : "mapped",

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using DeepSeekV3.Inference.Checkpoints;
+using DeepSeekV3.Inference.Compute;
+
+namespace DeepSeekV3.Worker.Bench;
+
+/// <summary>
+/// Memory bandwidth with every thread the engine uses, one run per call: STREAM's triad (a = b + s·c; 12 bytes per float
+/// element counted, as STREAM counts) and a pure read (the access pattern of decoding: weights streamed once). The arrays
+/// are on huge pages wherever Linux offers them, as the model's weights are by default (<see cref="HugePageArena"/>): the
+/// limit is what the machine can do, and a stream over 4 KiB pages misses the TLB 512 times as often. One run takes a few
+/// milliseconds, so a benchmark can probe right before and after each of its own windows (<see cref="PairedBandwidth"/>):
+/// on a shared host the bandwidth moves by half from one second to the next.
+/// </summary>
+public sealed class BandwidthProbe : IDisposable
+{
+    private const int Elements = 24 * 1024 * 1024; // 96 MiB per array: far beyond any last-level cache
+
+    private readonly int _threads;
+    private readonly WorkerPool _pool;
+    private readonly HugePageArena? _arena;
+    private readonly TriadJob _triad;
+    private readonly ReadJob _read;
+
+    public BandwidthProbe(int threads)
+    {
+        _threads = threads;
+        _pool = new WorkerPool(threads);
+        _arena = HugePageArena.IsUseful ? new HugePageArena() : null;
+        _triad = new TriadJob(Elements, threads, _arena);
+        _pool.Run(_triad, threads); // first touch by the threads that use them
+        _triad.MarkFilled();
+        _read = new ReadJob(_triad.Source, threads);
+    }
+
+    /// <summary>One triad run, in bytes per second as STREAM counts them.</summary>
+    public double TriadBytesPerSecond() => 12.0 * Elements / Time(_triad);
+
+    /// <summary>One pass reading one array, in bytes per second.</summary>
+    public double ReadBytesPerSecond() => 4.0 * Elements / Time(_read);
+
+    public void Dispose()
+    {
+        _pool.Dispose();
+        _arena?.Dispose();
+    }
+
+    private double Time(IParallelJob job)
+    {
+        long start = Stopwatch.GetTimestamp();
+        _pool.Run(job, _threads);
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    /// <summary>Three arrays of <paramref name="elements"/> floats, in <paramref name="arena"/> when given, else on the heap.</summary>
+    private sealed class TriadJob(int elements, int tasks, HugePageArena? arena) : IParallelJob
+    {
+        private readonly FloatArray _a = new(elements, arena);
+        private readonly FloatArray _c = new(elements, arena);
+        private bool _filled;
+
+        public FloatArray Source { get; } = new(elements, arena);
+
+        public void Execute(int task)
+        {
+            var (start, length) = Slice(elements, tasks, task);
+            if (!Volatile.Read(ref _filled))
+            {
+                // Arrays fresh from the OS read as its one shared zero page, which stays in cache: a read of them
+                // measures the cache, not memory. Writing every page first gives each one its own memory.
+                Source.AsSpan(start, length).Fill(1f);
+                _c.AsSpan(start, length).Fill(2f);
+                _a.AsSpan(start, length).Fill(3f);
+                return;
+            }
+
+            TensorPrimitives.MultiplyAdd(_c.AsSpan(start, length), 3f, Source.AsSpan(start, length), _a.AsSpan(start, length));
+        }
+
+        public void MarkFilled() => Volatile.Write(ref _filled, true);
+    }
+
+    /// <summary>Floats in huge-page memory (owned by the arena) or a heap array.</summary>
+    private sealed unsafe class FloatArray(int elements, HugePageArena? arena)
+    {
+        private readonly float[]? _heap = arena is null ? new float[elements] : null;
+        private readonly float* _placed = arena is null ? null : (float*)arena.Allocate((long)elements * sizeof(float));
+
+        public int Length => elements;
+
+        public Span<float> AsSpan(int start, int length) =>
+            _heap is not null ? _heap.AsSpan(start, length) : new Span<float>(_placed + start, length);
+    }
+
+    private sealed class ReadJob(FloatArray source, int tasks) : IParallelJob
+    {
+        private readonly float[] _sums = new float[tasks];
+
+        public void Execute(int task)
+        {
+            var (start, length) = Slice(source.Length, tasks, task);
+            _sums[task] = Sum(source.AsSpan(start, length));
+        }
+
+        /// <summary>
+        /// Requests the <paramref name="lines"/> cache lines 4 KB past values[i] non-temporally, as the batch-1 kernels do
+        /// (WeightPrefetch.StreamAhead): a stream read that way outran the hardware prefetcher alone in most of the
+        /// development host's memory phases, so without it the probe reported less than the kernels reached. A copy of
+        /// that helper's few lines rather than a call: this loop does nothing but load and add, and through the helper
+        /// (its runtime switch and byte-count loop) the probe read 38-43 GB/s where this reads 74-80 (3 alternating runs).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void PrefetchAhead(ref float first, int i, int lines)
+        {
+            if (!Sse.IsSupported)
+            {
+                return;
+            }
+
+            // A prefetch never faults, so an address the collector has since moved costs nothing (the arrays are large
+            // objects, which it does not move anyway).
+            byte* at = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref first, i)) + 4096;
+            for (int line = 0; line < lines; line++)
+            {
+                Sse.PrefetchNonTemporal(at + (64 * line));
+            }
+        }
+
+        /// <summary>
+        /// Four independent 512-bit (or 256-bit) accumulators, so the adds never wait on each other: the loop is bound
+        /// by how fast memory delivers, not by add latency (one accumulator would cap a core near 50 GB/s).
+        /// </summary>
+        private static float Sum(ReadOnlySpan<float> values)
+        {
+            ref float first = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
+            int i = 0;
+            float total = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                for (; i <= values.Length - 64; i += 64)
+                {
+                    PrefetchAhead(ref first, i, 4);
+                    s0 += Vector512.LoadUnsafe(ref first, (nuint)i);
+                    s1 += Vector512.LoadUnsafe(ref first, (nuint)(i + 16));
+                    s2 += Vector512.LoadUnsafe(ref first, (nuint)(i + 32));
+                    s3 += Vector512.LoadUnsafe(ref first, (nuint)(i + 48));
+                }
+
+                total = Vector512.Sum(s0 + s1 + s2 + s3);
+            }
+            else
+            {
+                Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                for (; i <= values.Length - 32; i += 32)
+                {
+                    PrefetchAhead(ref first, i, 2);
+                    s0 += Vector256.LoadUnsafe(ref first, (nuint)i);
+                    s1 += Vector256.LoadUnsafe(ref first, (nuint)(i + 8));
+                    s2 += Vector256.LoadUnsafe(ref first, (nuint)(i + 16));
+                    s3 += Vector256.LoadUnsafe(ref first, (nuint)(i + 24));
+                }
+
+                total = Vector256.Sum(s0 + s1 + s2 + s3);
+            }
+
+            for (; i < values.Length; i++)
+            {
+                total += values[i];
+            }
+
+            return total;
+        }
+    }
+
+    private static (int Start, int Length) Slice(int total, int tasks, int task)
+    {
+        int start = (int)((long)total * task / tasks);
+        return (start, (int)((long)total * (task + 1) / tasks) - start);
+    }
+}
