@@ -254,6 +254,27 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.BF16)]
+    [InlineData(WeightFormat.F8E4M3Blocked)]
+    public void Linear_TwoTokens_FourRowPanelsBesideEightRowOnes_MatchNaive(WeightFormat format)
+    {
+        // Two tokens mostly run 8 rows at a time; a 4-row panel left over (BF16: the slice's last 4 of 132 rows; FP8: the
+        // first, starting at row 4, off the 8-row grid) takes the 4-row kernel compiled for exactly two tokens.
+        using var weight = TestWeight.Create(format, 260, 256, seed: 12);
+        var x = Random(2 * 256, seed: 13);
+        var naive = NaiveKernels.Linear(x, 2, weight.Matrix);
+        using var backend = new CpuBackend(1);
+        var slice = new float[2 * 132];
+
+        backend.Linear(x, 2, weight.Matrix, 4, 132, slice);
+
+        for (int t = 0; t < 2; t++)
+        {
+            Assert.InRange(MaxDifference(slice.AsSpan(t * 132, 132), naive.AsSpan((t * 260) + 4, 132)), 0, Tolerance);
+        }
+    }
+
+    [Theory]
     [InlineData(256, 0, 300)]  // four rows a pass
     [InlineData(384, 8, 258)]  // four rows a pass, pairs that straddle a scale block
     [InlineData(512, 4, 246)]  // pairs of rows

@@ -67,9 +67,17 @@ internal static unsafe class Bf16PairKernel
             {
                 PanelOne(weights, columns, xs, ys + rowOffset);
             }
+            else if (count == 2)
+            {
+                PanelTwoToFour<TwoTokens>(weights, columns, xs, ys, yStride, rowOffset);
+            }
+            else if (count == 3)
+            {
+                PanelTwoToFour<ThreeTokens>(weights, columns, xs, ys, yStride, rowOffset);
+            }
             else
             {
-                PanelUpTo4(weights, columns, xs, count, ys, yStride, rowOffset);
+                PanelTwoToFour<FourTokens>(weights, columns, xs, ys, yStride, rowOffset);
             }
 
             Tail(weights, columns, xs, count, ys, yStride, rowOffset);
@@ -162,14 +170,15 @@ internal static unsafe class Bf16PairKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelUpTo4(byte* weights, int columns, float* x, int n, float* y, int yStride, int rowOffset)
+    private static void PanelTwoToFour<TTokens>(byte* weights, int columns, float* x, float* y, int yStride, int rowOffset)
+        where TTokens : ITokenCount
     {
-        // 4 rows × 4 tokens = 16 accumulators, 8 weight vectors and x in the 32 zmm registers. Missing tokens read a
-        // zero row (their sums are never stored).
+        // 4 rows × 4 tokens = 16 accumulators, 8 weight vectors and x in the 32 zmm registers; compiled per token count
+        // (ITokenCount), so a pass of 2 or 3 multiplies only the tokens it has (one thread, in L2, 3 tokens against the
+        // former 4 with a row of zeros, medians of 4 alternating runs: 384 × 1024 29.5 → 21.9 µs, 1024 × 384 30.9 → 22.4).
         long rowBytes = 2L * columns;
         uint* w0 = (uint*)weights, w1 = (uint*)(weights + rowBytes), w2 = (uint*)(weights + (2 * rowBytes)), w3 = (uint*)(weights + (3 * rowBytes));
-        float* zero = FusedGemvKernel.ZeroRow(columns);
-        float* x0 = x, x1 = x + columns, x2 = n > 2 ? x + (2 * columns) : zero, x3 = n > 3 ? x + (3 * columns) : zero;
+        float* x0 = x, x1 = x + columns, x2 = TTokens.Count > 2 ? x + (2 * columns) : x, x3 = TTokens.Count > 3 ? x + (3 * columns) : x;
         var high = Vector512.Create(0xFFFF0000u);
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
         Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
@@ -196,12 +205,20 @@ internal static unsafe class Bf16PairKernel
             xv = Vector512.Load(x1 + i);
             a10 = Avx512F.FusedMultiplyAdd(e0, xv, a10); a11 = Avx512F.FusedMultiplyAdd(e1, xv, a11);
             a12 = Avx512F.FusedMultiplyAdd(e2, xv, a12); a13 = Avx512F.FusedMultiplyAdd(e3, xv, a13);
-            xv = Vector512.Load(x2 + i);
-            a20 = Avx512F.FusedMultiplyAdd(e0, xv, a20); a21 = Avx512F.FusedMultiplyAdd(e1, xv, a21);
-            a22 = Avx512F.FusedMultiplyAdd(e2, xv, a22); a23 = Avx512F.FusedMultiplyAdd(e3, xv, a23);
-            xv = Vector512.Load(x3 + i);
-            a30 = Avx512F.FusedMultiplyAdd(e0, xv, a30); a31 = Avx512F.FusedMultiplyAdd(e1, xv, a31);
-            a32 = Avx512F.FusedMultiplyAdd(e2, xv, a32); a33 = Avx512F.FusedMultiplyAdd(e3, xv, a33);
+            if (TTokens.Count > 2)
+            {
+                xv = Vector512.Load(x2 + i);
+                a20 = Avx512F.FusedMultiplyAdd(e0, xv, a20); a21 = Avx512F.FusedMultiplyAdd(e1, xv, a21);
+                a22 = Avx512F.FusedMultiplyAdd(e2, xv, a22); a23 = Avx512F.FusedMultiplyAdd(e3, xv, a23);
+            }
+
+            if (TTokens.Count > 3)
+            {
+                xv = Vector512.Load(x3 + i);
+                a30 = Avx512F.FusedMultiplyAdd(e0, xv, a30); a31 = Avx512F.FusedMultiplyAdd(e1, xv, a31);
+                a32 = Avx512F.FusedMultiplyAdd(e2, xv, a32); a33 = Avx512F.FusedMultiplyAdd(e3, xv, a33);
+            }
+
             e0 = (r0 & high).AsSingle();
             e1 = (r1 & high).AsSingle();
             e2 = (r2 & high).AsSingle();
@@ -212,29 +229,36 @@ internal static unsafe class Bf16PairKernel
             xv = Vector512.Load(x1 + i + 16);
             a10 = Avx512F.FusedMultiplyAdd(e0, xv, a10); a11 = Avx512F.FusedMultiplyAdd(e1, xv, a11);
             a12 = Avx512F.FusedMultiplyAdd(e2, xv, a12); a13 = Avx512F.FusedMultiplyAdd(e3, xv, a13);
-            xv = Vector512.Load(x2 + i + 16);
-            a20 = Avx512F.FusedMultiplyAdd(e0, xv, a20); a21 = Avx512F.FusedMultiplyAdd(e1, xv, a21);
-            a22 = Avx512F.FusedMultiplyAdd(e2, xv, a22); a23 = Avx512F.FusedMultiplyAdd(e3, xv, a23);
-            xv = Vector512.Load(x3 + i + 16);
-            a30 = Avx512F.FusedMultiplyAdd(e0, xv, a30); a31 = Avx512F.FusedMultiplyAdd(e1, xv, a31);
-            a32 = Avx512F.FusedMultiplyAdd(e2, xv, a32); a33 = Avx512F.FusedMultiplyAdd(e3, xv, a33);
+            if (TTokens.Count > 2)
+            {
+                xv = Vector512.Load(x2 + i + 16);
+                a20 = Avx512F.FusedMultiplyAdd(e0, xv, a20); a21 = Avx512F.FusedMultiplyAdd(e1, xv, a21);
+                a22 = Avx512F.FusedMultiplyAdd(e2, xv, a22); a23 = Avx512F.FusedMultiplyAdd(e3, xv, a23);
+            }
+
+            if (TTokens.Count > 3)
+            {
+                xv = Vector512.Load(x3 + i + 16);
+                a30 = Avx512F.FusedMultiplyAdd(e0, xv, a30); a31 = Avx512F.FusedMultiplyAdd(e1, xv, a31);
+                a32 = Avx512F.FusedMultiplyAdd(e2, xv, a32); a33 = Avx512F.FusedMultiplyAdd(e3, xv, a33);
+            }
         }
 
         Store(y + rowOffset, a00, a01, a02, a03);
         Store(y + yStride + rowOffset, a10, a11, a12, a13);
-        if (n > 2)
+        if (TTokens.Count > 2)
         {
             Store(y + (2 * yStride) + rowOffset, a20, a21, a22, a23);
         }
 
-        if (n > 3)
+        if (TTokens.Count > 3)
         {
             Store(y + (3 * yStride) + rowOffset, a30, a31, a32, a33);
         }
     }
 
     /// <summary>
-    /// <see cref="PanelUpTo4"/> for 6 tokens: 4 rows × 6 tokens = 24 accumulators, so the even columns' 4 weight vectors
+    /// <see cref="PanelTwoToFour{TTokens}"/> for 6 tokens: 4 rows × 6 tokens = 24 accumulators, so the even columns' 4 weight vectors
     /// are made, used and dropped before the odd columns' are made from the same (L1-resident) lanes, read again.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
