@@ -47,6 +47,9 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     public int Threads => _pool.Threads;
 
+    /// <summary>Whether the batch-1 kernels request their weight streams ahead in software on this machine (WeightPrefetch).</summary>
+    public static bool StreamPrefetch => WeightPrefetch.StreamEnabled;
+
     /// <summary>Times every run of the backend's pool into this profile while set (<see cref="WorkerPool.Profile"/>).</summary>
     public PoolProfile? PoolProfile
     {

@@ -10,7 +10,8 @@ namespace DeepSeekV3.Inference.Compute;
 /// to reach the memory bandwidth. While a block computes, the kernel requests the next block (the rows right below),
 /// the same number of bytes per step as it reads (<see cref="Lines"/>): batch-1 FP8 decode +35-45 %, BF16 +8 % on the
 /// development machine when batch 1 still ran through them; prefill +2-7 %. Batch 1 reads two sequential streams per
-/// core (<see cref="TwoStreamGemv"/>) and asks for each one's line 4 KB ahead (<see cref="StreamAhead"/>).
+/// core (<see cref="TwoStreamGemv"/>) and asks for each one's line 4 KB ahead (<see cref="StreamAhead"/>) where that
+/// helps (<see cref="StreamEnabled"/>).
 /// Prefetches never fault, so requests past a slice's last block (into a neighbour's rows, or past the matrix) are
 /// harmless.
 /// </summary>
@@ -18,6 +19,29 @@ internal static unsafe class WeightPrefetch
 {
     /// <summary>Off with DSV3_PREFETCH=0, to measure what it brings.</summary>
     public static readonly bool Enabled = Sse.IsSupported && Environment.GetEnvironmentVariable("DSV3_PREFETCH") != "0";
+
+    /// <summary>
+    /// Whether <see cref="StreamAhead"/> prefetches: DSV3_STREAM_PREFETCH=1 or 0 decides; otherwise
+    /// <see cref="StreamPrefetchHelps"/> by the processor.
+    /// </summary>
+    public static readonly bool StreamEnabled =
+        Enabled && StreamPrefetchHelps(Environment.GetEnvironmentVariable("DSV3_STREAM_PREFETCH"), CpuIdentity.Current);
+
+    /// <summary>
+    /// The batch-1 kernels' stream prefetch helped on the AMD Zen 5 host it was measured on (family 1Ah: model FP8
+    /// batch-1 decode 359 → 401 tokens/s) and hurt on a Zen 4 host (family 19h, 2026-12-07, same binary with it on, then
+    /// off, 6 alternating rounds, medians: batch-1 decode BF16 183 → 198 tokens/s, FP8 318 → 329, each window's share of
+    /// the read bandwidth probed around it 77.5 → 87.8 % and 73.2 → 82.9 %; one thread, `bench kernels` from memory: BF16
+    /// 2816 × 1024 270 → 199 µs, the 16384 × 1024 head 1586 → 1243): there the non-temporal requests seem to stand in
+    /// the way of the hardware prefetcher, which follows the two sequential streams alone at the read probe's rate. Off
+    /// on family 19h (Zen 3 and Zen 4; Zen 3 unmeasured), on elsewhere.
+    /// </summary>
+    internal static bool StreamPrefetchHelps(string? setting, CpuIdentity cpu) => setting switch
+    {
+        "1" => true,
+        "0" => false,
+        _ => !cpu.IsAmdFamily19h,
+    };
 
     /// <summary>Requests the cache lines of [start, start + bytes) into L1 (nothing when prefetch is off).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -48,7 +72,7 @@ internal static unsafe class WeightPrefetch
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StreamAhead(byte* position, int bytes)
     {
-        if (!Enabled)
+        if (!StreamEnabled)
         {
             return;
         }
@@ -63,7 +87,7 @@ internal static unsafe class WeightPrefetch
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StreamAheadBlock(byte* position)
     {
-        if (!Enabled)
+        if (!StreamEnabled)
         {
             return;
         }

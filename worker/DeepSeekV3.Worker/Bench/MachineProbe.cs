@@ -34,6 +34,8 @@ public static class MachineProbe
         });
         return new MachineLimits(
             threads,
+            CpuIdentity.Current.ToString(),
+            CpuBackend.StreamPrefetch,
             Vector512.IsHardwareAccelerated ? "AVX-512 (512-bit)" : Vector256.IsHardwareAccelerated ? "AVX2 (256-bit)" : "128-bit",
             triad,
             read,

@@ -1,0 +1,47 @@
+using DeepSeekV3.Inference.Compute;
+
+namespace DeepSeekV3.Inference.Tests.Compute;
+
+public class CpuIdentityTests
+{
+    // CPUID leaf 0 spells the vendor in EBX, EDX, ECX, four ASCII bytes each, low byte first.
+    private const int AuthEbx = 0x68747541, EntiEdx = 0x69746E65, CamdEcx = 0x444D4163; // "Auth" "enti" "cAMD"
+    private const int GenuEbx = 0x756E6547, IneiEdx = 0x49656E69, NtelEcx = 0x6C65746E; // "Genu" "ineI" "ntel"
+
+    [Theory]
+    [InlineData(AuthEbx, EntiEdx, CamdEcx, 0x00A10F11, "AuthenticAMD", 0x19, 0x11)] // Zen 4 (EPYC Genoa): 0xF + 0xA
+    [InlineData(AuthEbx, EntiEdx, CamdEcx, 0x00B00F21, "AuthenticAMD", 0x1A, 0x02)] // Zen 5 (EPYC Turin)
+    [InlineData(GenuEbx, IneiEdx, NtelEcx, 0x000806F8, "GenuineIntel", 0x06, 0x8F)] // Sapphire Rapids: extended model 8
+    [InlineData(GenuEbx, IneiEdx, NtelEcx, 0x00000543, "GenuineIntel", 0x05, 0x04)] // family 5: no extended fields
+    public void FromRegisters_FoldsTheExtendedFieldsAsTheManualsSay(int ebx, int edx, int ecx, int eax, string vendor, int family, int model)
+    {
+        var cpu = CpuIdentity.FromRegisters(ebx, edx, ecx, eax);
+
+        Assert.Equal(new CpuIdentity(vendor, family, model), cpu);
+        Assert.Equal($"{vendor} family {family} model {model}", cpu.ToString());
+    }
+
+    [Fact]
+    public void Current_AgreesWithTheKernelsCpuinfo()
+    {
+        // Linux reads the same CPUID fields; on another system there is nothing to compare with.
+        if (!File.Exists("/proc/cpuinfo") || !System.Runtime.Intrinsics.X86.X86Base.IsSupported)
+        {
+            return;
+        }
+
+        var fields = File.ReadLines("/proc/cpuinfo").TakeWhile(line => line.Length > 0).Select(line => line.Split(':', 2))
+            .Where(parts => parts.Length == 2).GroupBy(parts => parts[0].Trim()).ToDictionary(g => g.Key, g => g.First()[1].Trim());
+
+        Assert.Equal(new CpuIdentity(fields["vendor_id"], int.Parse(fields["cpu family"]), int.Parse(fields["model"])), CpuIdentity.Current);
+    }
+
+    [Theory]
+    [InlineData(null, "AuthenticAMD", 0x19, false)] // Zen 4: the hardware prefetcher alone reads faster
+    [InlineData(null, "AuthenticAMD", 0x1A, true)]  // Zen 5: the prefetch helps
+    [InlineData(null, "GenuineIntel", 0x06, true)]
+    [InlineData("1", "AuthenticAMD", 0x19, true)]   // DSV3_STREAM_PREFETCH decides where set
+    [InlineData("0", "AuthenticAMD", 0x1A, false)]
+    public void StreamPrefetch_OffOnAmdFamily19h_UnlessTheEnvironmentSays(string? setting, string vendor, int family, bool expected) =>
+        Assert.Equal(expected, WeightPrefetch.StreamPrefetchHelps(setting, new CpuIdentity(vendor, family, 1)));
+}
