@@ -25,6 +25,7 @@ public sealed class BandwidthProbe : IDisposable
     private readonly HugePageArena? _arena;
     private readonly TriadJob _triad;
     private readonly ReadJob _read;
+    private readonly ReadJob _readPrefetching;
 
     public BandwidthProbe(int threads)
     {
@@ -34,14 +35,19 @@ public sealed class BandwidthProbe : IDisposable
         _triad = new TriadJob(Elements, threads, _arena);
         _pool.Run(_triad, threads); // first touch by the threads that use them
         _triad.MarkFilled();
-        _read = new ReadJob(_triad.Source, threads);
+        _read = new ReadJob(_triad.Source, threads, prefetch: false);
+        _readPrefetching = new ReadJob(_triad.Source, threads, prefetch: true);
     }
 
     /// <summary>One triad run, in bytes per second as STREAM counts them.</summary>
     public double TriadBytesPerSecond() => 12.0 * Elements / Time(_triad);
 
-    /// <summary>One pass reading one array, in bytes per second.</summary>
-    public double ReadBytesPerSecond() => 4.0 * Elements / Time(_read);
+    /// <summary>
+    /// One array read once by the hardware prefetcher alone and once with software prefetch ahead of it, in bytes per
+    /// second, the faster of the two: which one reads faster depends on the processor (the same choice the batch-1
+    /// kernels make, WeightPrefetch), and the limit is what the better pattern reaches.
+    /// </summary>
+    public double ReadBytesPerSecond() => 4.0 * Elements / Math.Min(Time(_read), Time(_readPrefetching));
 
     public void Dispose()
     {
@@ -96,27 +102,45 @@ public sealed class BandwidthProbe : IDisposable
             _heap is not null ? _heap.AsSpan(start, length) : new Span<float>(_placed + start, length);
     }
 
-    private sealed class ReadJob(FloatArray source, int tasks) : IParallelJob
+    /// <summary>The read loop compiled with and without its prefetch (a type argument, so the JIT folds the test away).</summary>
+    private interface IPrefetchMode
+    {
+        static abstract bool On { get; }
+    }
+
+    private readonly struct Prefetching : IPrefetchMode
+    {
+        public static bool On => true;
+    }
+
+    private readonly struct NotPrefetching : IPrefetchMode
+    {
+        public static bool On => false;
+    }
+
+    private sealed class ReadJob(FloatArray source, int tasks, bool prefetch) : IParallelJob
     {
         private readonly float[] _sums = new float[tasks];
 
         public void Execute(int task)
         {
             var (start, length) = Slice(source.Length, tasks, task);
-            _sums[task] = Sum(source.AsSpan(start, length));
+            _sums[task] = prefetch ? Sum<Prefetching>(source.AsSpan(start, length)) : Sum<NotPrefetching>(source.AsSpan(start, length));
         }
 
         /// <summary>
         /// Requests the <paramref name="lines"/> cache lines 4 KB past values[i] non-temporally, as the batch-1 kernels do
-        /// (WeightPrefetch.StreamAhead): a stream read that way outran the hardware prefetcher alone in most of the
-        /// development host's memory phases, so without it the probe reported less than the kernels reached. A copy of
+        /// where it helps (WeightPrefetch.StreamAhead): on the Zen 5 development host a stream read that way outran the
+        /// hardware prefetcher alone in most memory phases, so without it the probe reported less than the kernels
+        /// reached; on a Zen 4 host the hardware prefetcher alone read faster, hence both patterns. A copy of
         /// that helper's few lines rather than a call: this loop does nothing but load and add, and through the helper
         /// (its runtime switch and byte-count loop) the probe read 38-43 GB/s where this reads 74-80 (3 alternating runs).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe void PrefetchAhead(ref float first, int i, int lines)
+        private static unsafe void PrefetchAhead<TMode>(ref float first, int i, int lines)
+            where TMode : IPrefetchMode
         {
-            if (!Sse.IsSupported)
+            if (!TMode.On || !Sse.IsSupported)
             {
                 return;
             }
@@ -134,7 +158,8 @@ public sealed class BandwidthProbe : IDisposable
         /// Four independent 512-bit (or 256-bit) accumulators, so the adds never wait on each other: the loop is bound
         /// by how fast memory delivers, not by add latency (one accumulator would cap a core near 50 GB/s).
         /// </summary>
-        private static float Sum(ReadOnlySpan<float> values)
+        private static float Sum<TMode>(ReadOnlySpan<float> values)
+            where TMode : IPrefetchMode
         {
             ref float first = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
             int i = 0;
@@ -144,7 +169,7 @@ public sealed class BandwidthProbe : IDisposable
                 Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
                 for (; i <= values.Length - 64; i += 64)
                 {
-                    PrefetchAhead(ref first, i, 4);
+                    PrefetchAhead<TMode>(ref first, i, 4);
                     s0 += Vector512.LoadUnsafe(ref first, (nuint)i);
                     s1 += Vector512.LoadUnsafe(ref first, (nuint)(i + 16));
                     s2 += Vector512.LoadUnsafe(ref first, (nuint)(i + 32));
@@ -158,7 +183,7 @@ public sealed class BandwidthProbe : IDisposable
                 Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
                 for (; i <= values.Length - 32; i += 32)
                 {
-                    PrefetchAhead(ref first, i, 2);
+                    PrefetchAhead<TMode>(ref first, i, 2);
                     s0 += Vector256.LoadUnsafe(ref first, (nuint)i);
                     s1 += Vector256.LoadUnsafe(ref first, (nuint)(i + 8));
                     s2 += Vector256.LoadUnsafe(ref first, (nuint)(i + 16));
