@@ -55,19 +55,19 @@ internal static unsafe class FusedGemvKernel
                     PanelOne<TDecoder>(weights, columns, xs, ys, rowOffset);
                     break;
                 case 2:
-                    PanelTwoToFour<TDecoder, TwoTokens>(weights, columns, xs, ys, yStride, rowOffset);
+                    PanelTokens<TDecoder, TwoTokens>(weights, columns, xs, ys, yStride, rowOffset);
                     break;
                 case 3:
-                    PanelTwoToFour<TDecoder, ThreeTokens>(weights, columns, xs, ys, yStride, rowOffset);
+                    PanelTokens<TDecoder, ThreeTokens>(weights, columns, xs, ys, yStride, rowOffset);
                     break;
                 case 4:
-                    PanelTwoToFour<TDecoder, FourTokens>(weights, columns, xs, ys, yStride, rowOffset);
+                    PanelTokens<TDecoder, FourTokens>(weights, columns, xs, ys, yStride, rowOffset);
                     break;
                 case 5:
-                    PanelFiveOrSix<TDecoder, FiveTokens>(weights, columns, xs, ys, yStride, rowOffset);
+                    PanelTokens<TDecoder, FiveTokens>(weights, columns, xs, ys, yStride, rowOffset);
                     break;
                 default:
-                    PanelFiveOrSix<TDecoder, SixTokens>(weights, columns, xs, ys, yStride, rowOffset);
+                    PanelTokens<TDecoder, SixTokens>(weights, columns, xs, ys, yStride, rowOffset);
                     break;
             }
 
@@ -94,79 +94,14 @@ internal static unsafe class FusedGemvKernel
     };
 
     /// <summary>
-    /// 5 or 6 tokens (<typeparamref name="TTokens"/>) through 4 rows: 4 rows × 6 tokens = 24 accumulators, 4 weight vectors
-    /// and x in the 32 zmm registers.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call: no slow first steps
-    private static void PanelFiveOrSix<TDecoder, TTokens>(byte* weights, int columns, float* x, float* y, int yStride, int rowOffset)
-        where TDecoder : IWeightDecoder
-        where TTokens : ITokenCount
-    {
-        long rowBytes = (long)columns * TDecoder.BytesPerWeight;
-        byte* w0 = weights, w1 = weights + rowBytes, w2 = weights + (2 * rowBytes), w3 = weights + (3 * rowBytes);
-        byte* next = weights + (4 * rowBytes);
-        int vectorEnd = columns & ~15;
-        float* x0 = x, x1 = x + columns, x2 = x + (2 * columns), x3 = x + (3 * columns), x4 = x + (4 * columns), x5 = TTokens.Count > 5 ? x + (5 * columns) : x;
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-        Vector512<float> a40 = default, a41 = default, a42 = default, a43 = default;
-        Vector512<float> a50 = default, a51 = default, a52 = default, a53 = default;
-        for (int i = 0; i < vectorEnd; i += 16)
-        {
-            long at = (long)i * TDecoder.BytesPerWeight;
-            WeightPrefetch.Lines(next + (4 * at), 4 * 16 * TDecoder.BytesPerWeight);
-
-            var v0 = TDecoder.Load16(w0 + at);
-            var v1 = TDecoder.Load16(w1 + at);
-            var v2 = TDecoder.Load16(w2 + at);
-            var v3 = TDecoder.Load16(w3 + at);
-            var xv = Vector512.Load(x0 + i);
-            a00 = Avx512F.FusedMultiplyAdd(v0, xv, a00); a01 = Avx512F.FusedMultiplyAdd(v1, xv, a01);
-            a02 = Avx512F.FusedMultiplyAdd(v2, xv, a02); a03 = Avx512F.FusedMultiplyAdd(v3, xv, a03);
-            xv = Vector512.Load(x1 + i);
-            a10 = Avx512F.FusedMultiplyAdd(v0, xv, a10); a11 = Avx512F.FusedMultiplyAdd(v1, xv, a11);
-            a12 = Avx512F.FusedMultiplyAdd(v2, xv, a12); a13 = Avx512F.FusedMultiplyAdd(v3, xv, a13);
-            xv = Vector512.Load(x2 + i);
-            a20 = Avx512F.FusedMultiplyAdd(v0, xv, a20); a21 = Avx512F.FusedMultiplyAdd(v1, xv, a21);
-            a22 = Avx512F.FusedMultiplyAdd(v2, xv, a22); a23 = Avx512F.FusedMultiplyAdd(v3, xv, a23);
-            xv = Vector512.Load(x3 + i);
-            a30 = Avx512F.FusedMultiplyAdd(v0, xv, a30); a31 = Avx512F.FusedMultiplyAdd(v1, xv, a31);
-            a32 = Avx512F.FusedMultiplyAdd(v2, xv, a32); a33 = Avx512F.FusedMultiplyAdd(v3, xv, a33);
-            xv = Vector512.Load(x4 + i);
-            a40 = Avx512F.FusedMultiplyAdd(v0, xv, a40); a41 = Avx512F.FusedMultiplyAdd(v1, xv, a41);
-            a42 = Avx512F.FusedMultiplyAdd(v2, xv, a42); a43 = Avx512F.FusedMultiplyAdd(v3, xv, a43);
-            if (TTokens.Count > 5)
-            {
-                xv = Vector512.Load(x5 + i);
-                a50 = Avx512F.FusedMultiplyAdd(v0, xv, a50); a51 = Avx512F.FusedMultiplyAdd(v1, xv, a51);
-                a52 = Avx512F.FusedMultiplyAdd(v2, xv, a52); a53 = Avx512F.FusedMultiplyAdd(v3, xv, a53);
-            }
-        }
-
-        Store<TDecoder>(y + rowOffset, a00, a01, a02, a03);
-        Store<TDecoder>(y + yStride + rowOffset, a10, a11, a12, a13);
-        Store<TDecoder>(y + (2 * yStride) + rowOffset, a20, a21, a22, a23);
-        Store<TDecoder>(y + (3 * yStride) + rowOffset, a30, a31, a32, a33);
-        Store<TDecoder>(y + (4 * yStride) + rowOffset, a40, a41, a42, a43);
-        if (TTokens.Count > 5)
-        {
-            Store<TDecoder>(y + (5 * yStride) + rowOffset, a50, a51, a52, a53);
-        }
-
-        AddTail<TDecoder>(weights, columns, 4, x, TTokens.Count, y, yStride, rowOffset);
-    }
-
-    /// <summary>
-    /// 2 to 4 tokens (<typeparamref name="TTokens"/>) through 4 rows: up to 4 rows × 4 tokens = 16 accumulators, 4 weight
+    /// 2 to 6 tokens (<typeparamref name="TTokens"/>) through 4 rows: up to 4 rows × 6 tokens = 24 accumulators, 4 weight
     /// vectors and x in the 32 zmm registers. Compiled per count, so a pass multiplies only the tokens it has (one
     /// thread, FP8 in L2, medians of 4 alternating runs against the former passes that multiplied a row of zeros for a
     /// missing token: 3 tokens 384 × 1024 31.6 → 27.0 µs, 1024 × 384 33.7 → 27.9; a pass of 5 45.0 → 37.5 and
     /// 47.4 → 39.4; 7 tokens (4 + 3) 63.7 → 58.6 and 66.6 → 60.1).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimized from the first call: no slow first steps
-    private static void PanelTwoToFour<TDecoder, TTokens>(byte* weights, int columns, float* x, float* y, int yStride, int rowOffset)
+    private static void PanelTokens<TDecoder, TTokens>(byte* weights, int columns, float* x, float* y, int yStride, int rowOffset)
         where TDecoder : IWeightDecoder
         where TTokens : ITokenCount
     {
@@ -174,11 +109,13 @@ internal static unsafe class FusedGemvKernel
         byte* w0 = weights, w1 = weights + rowBytes, w2 = weights + (2 * rowBytes), w3 = weights + (3 * rowBytes);
         byte* next = weights + (4 * rowBytes);
         int vectorEnd = columns & ~15;
-        float* x0 = x, x1 = x + columns, x2 = TTokens.Count > 2 ? x + (2 * columns) : x, x3 = TTokens.Count > 3 ? x + (3 * columns) : x;
+        float* x0 = x, x1 = x + columns, x2 = x + (2 * columns), x3 = x + (3 * columns), x4 = x + (4 * columns), x5 = x + (5 * columns);
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
         Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
         Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        Vector512<float> a40 = default, a41 = default, a42 = default, a43 = default;
+        Vector512<float> a50 = default, a51 = default, a52 = default, a53 = default;
         for (int i = 0; i < vectorEnd; i += 16)
         {
             long at = (long)i * TDecoder.BytesPerWeight;
@@ -207,6 +144,20 @@ internal static unsafe class FusedGemvKernel
                 a30 = Avx512F.FusedMultiplyAdd(v0, xv, a30); a31 = Avx512F.FusedMultiplyAdd(v1, xv, a31);
                 a32 = Avx512F.FusedMultiplyAdd(v2, xv, a32); a33 = Avx512F.FusedMultiplyAdd(v3, xv, a33);
             }
+
+            if (TTokens.Count > 4)
+            {
+                xv = Vector512.Load(x4 + i);
+                a40 = Avx512F.FusedMultiplyAdd(v0, xv, a40); a41 = Avx512F.FusedMultiplyAdd(v1, xv, a41);
+                a42 = Avx512F.FusedMultiplyAdd(v2, xv, a42); a43 = Avx512F.FusedMultiplyAdd(v3, xv, a43);
+            }
+
+            if (TTokens.Count > 5)
+            {
+                xv = Vector512.Load(x5 + i);
+                a50 = Avx512F.FusedMultiplyAdd(v0, xv, a50); a51 = Avx512F.FusedMultiplyAdd(v1, xv, a51);
+                a52 = Avx512F.FusedMultiplyAdd(v2, xv, a52); a53 = Avx512F.FusedMultiplyAdd(v3, xv, a53);
+            }
         }
 
         Store<TDecoder>(y + rowOffset, a00, a01, a02, a03);
@@ -219,6 +170,16 @@ internal static unsafe class FusedGemvKernel
         if (TTokens.Count > 3)
         {
             Store<TDecoder>(y + (3 * yStride) + rowOffset, a30, a31, a32, a33);
+        }
+
+        if (TTokens.Count > 4)
+        {
+            Store<TDecoder>(y + (4 * yStride) + rowOffset, a40, a41, a42, a43);
+        }
+
+        if (TTokens.Count > 5)
+        {
+            Store<TDecoder>(y + (5 * yStride) + rowOffset, a50, a51, a52, a53);
         }
 
         AddTail<TDecoder>(weights, columns, 4, x, TTokens.Count, y, yStride, rowOffset);
@@ -254,7 +215,7 @@ internal static unsafe class FusedGemvKernel
     }
 
     /// <summary>
-    /// One or two tokens through 8 rows at once (16 accumulators): the 8-stream form of <see cref="PanelTwoToFour{TDecoder, TTokens}"/>
+    /// One or two tokens through 8 rows at once (16 accumulators): the 8-stream form of <see cref="PanelTokens{TDecoder, TTokens}"/>
     /// for two tokens (kernel alone, 8192², 2 threads: 28 -> 36-40 GB/s; for 4 tokens two passes gained nothing).
     /// y[t, r] for r &lt; 8, t &lt; n ≤ 2.
     /// </summary>
