@@ -107,6 +107,7 @@ public static class EngineBenchmark
         for (int run = 0; run < DecodeWindows; run++)
         {
             double triadBefore = bandwidth?.TriadBytesPerSecond() ?? 0, readBefore = bandwidth?.ReadBytesPerSecond() ?? 0;
+            SettlePools(bandwidth);
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             long start = Stopwatch.GetTimestamp();
             for (int step = 0; step < steps; step++)
@@ -119,6 +120,7 @@ public static class EngineBenchmark
             seconds = Math.Min(seconds, windowSeconds);
             if (bandwidth is not null)
             {
+                SettlePools(bandwidth);
                 windows.Add(new BandwidthWindow(weightBytesPerToken * tokens / windowSeconds, triadBefore, readBefore,
                     bandwidth.TriadBytesPerSecond(), bandwidth.ReadBytesPerSecond()));
             }
@@ -126,6 +128,19 @@ public static class EngineBenchmark
 
         return new DecodeResult(batchSize, tokens / seconds, weightBytesPerToken, allocated / (double)tokens,
             bandwidth is null ? null : PairedBandwidth.FromWindows(windows));
+    }
+
+    /// <summary>
+    /// A pause between a probe and a window: each has its own worker pool, whose workers spin a while after a run
+    /// (<see cref="WorkerPool.SpinMicroseconds"/>) before they sleep, and spinning workers would take the cores the next
+    /// run needs.
+    /// </summary>
+    private static void SettlePools(BandwidthProbe? bandwidth)
+    {
+        if (bandwidth is not null)
+        {
+            Thread.Sleep(1);
+        }
     }
 
     private static void Step(Transformer model, ForwardBatch batch, KvBlockTable[] tables, int[] next, int position,
