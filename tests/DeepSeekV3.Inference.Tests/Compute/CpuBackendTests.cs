@@ -254,6 +254,59 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(1)] // a pass of 1: LinearRows never asks for one, but Panel takes any count
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)] // 4 + 3
+    public void FusedGemvPanel_EachPassTokenCount_MatchesTheDecodedDotProducts(int tokens)
+    {
+        if (!FusedGemvKernel.IsSupported)
+        {
+            return;
+        }
+
+        // 4 rows of 70 finite codes (a 6-column tail past the last whole vector); x already scaled by InputScale, as the
+        // kernel expects, so y[t, r] = Σ e4m3(code) · x[t].
+        const int Columns = 70;
+        var random = new Random(21);
+        var codes = new byte[4 * Columns];
+        for (int i = 0; i < codes.Length; i++)
+        {
+            do
+            {
+                codes[i] = (byte)random.Next(256);
+            }
+            while ((codes[i] & 0x7F) == 0x7F); // the NaN codes are never weights
+        }
+
+        var x = Random(tokens * Columns, seed: 22);
+        var scaled = x.Select(v => v * Fp8Decoder.InputScale).ToArray();
+        var y = new float[tokens * 4];
+        fixed (byte* w = codes)
+        fixed (float* xs = scaled)
+        fixed (float* ys = y)
+        {
+            FusedGemvKernel.Panel<Fp8Decoder>(w, Columns, xs, tokens, ys, 4, 0);
+        }
+
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int r = 0; r < 4; r++)
+            {
+                float expected = 0;
+                for (int j = 0; j < Columns; j++)
+                {
+                    expected += Float8E4M3.ToSingle(codes[(r * Columns) + j]) * x[(t * Columns) + j];
+                }
+
+                Assert.InRange(Math.Abs(y[(t * 4) + r] - expected), 0, 1e-4f * (1 + Math.Abs(expected)));
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(WeightFormat.BF16)]
     [InlineData(WeightFormat.F8E4M3Blocked)]
     public void Linear_TwoTokens_FourRowPanelsBesideEightRowOnes_MatchNaive(WeightFormat format)

@@ -52,7 +52,7 @@ internal static unsafe class FusedGemvKernel
             switch (tokens)
             {
                 case 1:
-                    PanelOne<TDecoder>(weights, columns, xs, ys, rowOffset);
+                    PanelTokens<TDecoder, OneToken>(weights, columns, xs, ys, yStride, rowOffset);
                     break;
                 case 2:
                     PanelTokens<TDecoder, TwoTokens>(weights, columns, xs, ys, yStride, rowOffset);
@@ -78,8 +78,8 @@ internal static unsafe class FusedGemvKernel
     /// <summary>
     /// Tokens of the next pass over a panel when <paramref name="rest"/> are left: every pass decodes the panel's weights
     /// again, so passes of 6 (24 accumulators) while what they leave splits into passes of 4 and at most one of 5, never
-    /// a pass of 1 or 2 of its own (a lone token cost nearly a whole pass: 4 decodes per 4 multiply-adds; two rode in a
-    /// 4-token pass half of zeros). One thread, FP8, 33 experts in turn (13 MB), GFLOP/s. Against passes of 4 only: 384 ×
+    /// a pass of 1 or 2 of its own (a lone token cost nearly a whole pass: 4 decodes per 4 multiply-adds; two, when
+    /// passes still multiplied rows of zeros for missing tokens, rode in a 4-token pass half of zeros). One thread, FP8, 33 experts in turn (13 MB), GFLOP/s. Against passes of 4 only: 384 ×
     /// 1024, n = 5 155 → 165, 6 140 → 200, 9 151-165 → 168, 10 156 → 187, 13 163 → 170, 14 155 → 184. Against passes of
     /// 4 ending on one of 5 or 6, alternating in one process: 384 × 1024, n = 12 172-184 → 179-194, 16 168-177 → 175-186,
     /// 19 157-165 → 165-173, 24-44 equal; 1024 × 384, n = 12 174-178 → 192-193, 16 172-173 → 186-188, 23 156-158 → 178-179,
@@ -94,8 +94,9 @@ internal static unsafe class FusedGemvKernel
     };
 
     /// <summary>
-    /// 2 to 6 tokens (<typeparamref name="TTokens"/>) through 4 rows: up to 4 rows × 6 tokens = 24 accumulators, 4 weight
-    /// vectors and x in the 32 zmm registers. Compiled per count, so a pass multiplies only the tokens it has (one
+    /// 1 to 6 tokens (<typeparamref name="TTokens"/>) through 4 rows: up to 4 rows × 6 tokens = 24 accumulators, 4 weight
+    /// vectors and x in the 32 zmm registers (a pass of 1 only where a caller hands <see cref="Panel{TDecoder}"/> a lone
+    /// token: LinearRows sends those to TwoStreamGemv). Compiled per count, so a pass multiplies only the tokens it has (one
     /// thread, FP8 in L2, medians of 4 alternating runs against the former passes that multiplied a row of zeros for a
     /// missing token: 3 tokens 384 × 1024 31.6 → 27.0 µs, 1024 × 384 33.7 → 27.9; a pass of 5 45.0 → 37.5 and
     /// 47.4 → 39.4; 7 tokens (4 + 3) 63.7 → 58.6 and 66.6 → 60.1).
@@ -128,9 +129,13 @@ internal static unsafe class FusedGemvKernel
             var xv = Vector512.Load(x0 + i);
             a00 = Avx512F.FusedMultiplyAdd(v0, xv, a00); a01 = Avx512F.FusedMultiplyAdd(v1, xv, a01);
             a02 = Avx512F.FusedMultiplyAdd(v2, xv, a02); a03 = Avx512F.FusedMultiplyAdd(v3, xv, a03);
-            xv = Vector512.Load(x1 + i);
-            a10 = Avx512F.FusedMultiplyAdd(v0, xv, a10); a11 = Avx512F.FusedMultiplyAdd(v1, xv, a11);
-            a12 = Avx512F.FusedMultiplyAdd(v2, xv, a12); a13 = Avx512F.FusedMultiplyAdd(v3, xv, a13);
+            if (TTokens.Count > 1)
+            {
+                xv = Vector512.Load(x1 + i);
+                a10 = Avx512F.FusedMultiplyAdd(v0, xv, a10); a11 = Avx512F.FusedMultiplyAdd(v1, xv, a11);
+                a12 = Avx512F.FusedMultiplyAdd(v2, xv, a12); a13 = Avx512F.FusedMultiplyAdd(v3, xv, a13);
+            }
+
             if (TTokens.Count > 2)
             {
                 xv = Vector512.Load(x2 + i);
@@ -161,7 +166,11 @@ internal static unsafe class FusedGemvKernel
         }
 
         Store<TDecoder>(y + rowOffset, a00, a01, a02, a03);
-        Store<TDecoder>(y + yStride + rowOffset, a10, a11, a12, a13);
+        if (TTokens.Count > 1)
+        {
+            Store<TDecoder>(y + yStride + rowOffset, a10, a11, a12, a13);
+        }
+
         if (TTokens.Count > 2)
         {
             Store<TDecoder>(y + (2 * yStride) + rowOffset, a20, a21, a22, a23);
@@ -183,35 +192,6 @@ internal static unsafe class FusedGemvKernel
         }
 
         AddTail<TDecoder>(weights, columns, 4, x, TTokens.Count, y, yStride, rowOffset);
-    }
-
-    /// <summary>
-    /// One token (the last of 5, 9, ..., 21; batch 1 runs through TwoStreamGemv) through 4 rows: accumulators stay in
-    /// registers.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PanelOne<TDecoder>(byte* weights, int columns, float* x, float* y, int rowOffset)
-        where TDecoder : IWeightDecoder
-    {
-        long rowBytes = (long)columns * TDecoder.BytesPerWeight;
-        byte* w0 = weights, w1 = weights + rowBytes, w2 = weights + (2 * rowBytes), w3 = weights + (3 * rowBytes);
-        byte* next = weights + (4 * rowBytes);
-        int vectorEnd = columns & ~15;
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        for (int i = 0; i < vectorEnd; i += 16)
-        {
-            long at = (long)i * TDecoder.BytesPerWeight;
-            WeightPrefetch.Lines(next + (4 * at), 4 * 16 * TDecoder.BytesPerWeight);
-
-            var xv = Vector512.Load(x + i);
-            a0 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w0 + at), xv, a0);
-            a1 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w1 + at), xv, a1);
-            a2 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w2 + at), xv, a2);
-            a3 = Avx512F.FusedMultiplyAdd(TDecoder.Load16(w3 + at), xv, a3);
-        }
-
-        Store<TDecoder>(y + rowOffset, a0, a1, a2, a3);
-        AddTail<TDecoder>(weights, columns, 4, x, 1, y, 0, rowOffset);
     }
 
     /// <summary>

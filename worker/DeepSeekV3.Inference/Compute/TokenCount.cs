@@ -10,6 +10,11 @@ internal interface ITokenCount
     static abstract int Count { get; }
 }
 
+internal readonly struct OneToken : ITokenCount
+{
+    public static int Count => 1;
+}
+
 internal readonly struct TwoTokens : ITokenCount
 {
     public static int Count => 2;
