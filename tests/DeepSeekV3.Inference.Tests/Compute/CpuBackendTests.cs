@@ -361,6 +361,34 @@ public sealed unsafe class CpuBackendTests
         }
     }
 
+    [Theory]
+    [InlineData(4096, 0, 37)]  // a wide row's stream, an odd row count: the last row runs without a partner
+    [InlineData(4224, 130, 38)] // 33 scale blocks, rows from the second block row; a pair runs after the pairs of pairs
+    public void TwoStreamGemv_Fp8WideRows_EitherPrefetch_MatchNaive(int columns, int rowStart, int rowCount)
+    {
+        // Which prefetch wide rows take depends on the processor (WeightPrefetch.WideRowsIntoL2), so both are run here.
+        if (!Fp8WideDecoder.IsSupported)
+        {
+            return; // without GFNI, FP8 rows never take the arranged kernels
+        }
+
+        using var weight = TestWeight.Create(WeightFormat.F8E4M3Blocked, 200, columns, seed: 25);
+        var x = Random(columns, seed: 26);
+        var naive = NaiveKernels.Linear(x, 1, weight.Matrix);
+        var arranged = new float[columns];
+        var intoL2 = new float[rowCount];
+        var streamAhead = new float[rowCount];
+        fixed (float* from = x, to = arranged, first = intoL2, second = streamAhead)
+        {
+            Fp8WideDecoder.Arrange(from, columns, Fp8Decoder.InputScale, to);
+            TwoStreamGemv.Fp8Arranged<IntoL2AheadBlock>(weight.Matrix, rowStart, rowCount, to, first);
+            TwoStreamGemv.Fp8Arranged<StreamAheadBlock>(weight.Matrix, rowStart, rowCount, to, second);
+        }
+
+        Assert.InRange(MaxDifference(intoL2, naive.AsSpan(rowStart, rowCount)), 0, Tolerance);
+        Assert.InRange(MaxDifference(streamAhead, naive.AsSpan(rowStart, rowCount)), 0, Tolerance);
+    }
+
     [Fact]
     public void Fp8WideDecoder_ArrangeMatchesTheDecodingOrder()
     {

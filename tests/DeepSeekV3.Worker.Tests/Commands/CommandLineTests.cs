@@ -66,8 +66,8 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(text.Code == 0, text.Error);
         Assert.Contains("STREAM triad", text.Output, StringComparison.Ordinal);
         Assert.Contains($"machine: {DeepSeekV3.Inference.Compute.CpuIdentity.Current}, ", text.Output, StringComparison.Ordinal);
-        Assert.Contains(DeepSeekV3.Inference.Compute.CpuBackend.StreamPrefetch ? ", stream prefetch on;" : ", stream prefetch off;", text.Output,
-            StringComparison.Ordinal);
+        Assert.Contains($", stream prefetch {(DeepSeekV3.Inference.Compute.CpuBackend.StreamPrefetch ? "on" : "off")}, wide FP8 rows into L2 "
+            + $"{(DeepSeekV3.Inference.Compute.CpuBackend.WideRowPrefetch ? "on" : "off")};", text.Output, StringComparison.Ordinal);
         Assert.Contains("of FMA peak", text.Output, StringComparison.Ordinal);
         Assert.Contains("decode batch   2:", text.Output, StringComparison.Ordinal);
         Assert.Contains("of bandwidth roofline", text.Output, StringComparison.Ordinal);
@@ -91,6 +91,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(machine.GetProperty("fma_flops_per_second").GetDouble() > 0);
         Assert.Equal(DeepSeekV3.Inference.Compute.CpuIdentity.Current.ToString(), machine.GetProperty("cpu").GetString());
         Assert.Equal(DeepSeekV3.Inference.Compute.CpuBackend.StreamPrefetch, machine.GetProperty("stream_prefetch").GetBoolean());
+        Assert.Equal(DeepSeekV3.Inference.Compute.CpuBackend.WideRowPrefetch, machine.GetProperty("wide_row_prefetch").GetBoolean());
         var kernels = report.RootElement.GetProperty("kernels").EnumerateArray().ToList();
         Assert.Equal(["FP8 1", "BF16 1", "FP8 512", "BF16 512"],
             kernels.Select(k => $"{k.GetProperty("format").GetString()} {k.GetProperty("tokens").GetInt32()}"));

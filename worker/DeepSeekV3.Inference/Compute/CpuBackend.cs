@@ -50,6 +50,9 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     /// <summary>Whether the batch-1 kernels request their weight streams ahead in software on this machine (WeightPrefetch).</summary>
     public static bool StreamPrefetch => WeightPrefetch.StreamEnabled;
 
+    /// <summary>Whether batch-1 FP8 rows of 4096+ columns are requested ahead into L2 on this machine (WeightPrefetch).</summary>
+    public static bool WideRowPrefetch => WeightPrefetch.WideRowsIntoL2;
+
     /// <summary>Times every run of the backend's pool into this profile while set (<see cref="WorkerPool.Profile"/>).</summary>
     public PoolProfile? PoolProfile
     {

@@ -15,6 +15,9 @@ namespace DeepSeekV3.Inference.Compute;
 /// Every stream also asks for the line 4 KB ahead of where it reads, non-temporally
 /// (<see cref="WeightPrefetch.StreamAhead"/>): the hardware prefetcher alone left the streams below the machine's read
 /// bandwidth in most of the host's memory phases.
+/// FP8 rows of <see cref="WeightPrefetch.WideRowColumns"/> or more (DeepSeek-V3's 7168-column projections) ask 16 KB
+/// ahead into L2 instead where <see cref="WeightPrefetch.WideRowsIntoL2"/> says so (Zen 4), since x no longer stays in L1
+/// beside the stream.
 /// Needs AVX-512; <see cref="LinearRows"/> chooses it.
 /// </summary>
 internal static unsafe class TwoStreamGemv
@@ -71,27 +74,13 @@ internal static unsafe class TwoStreamGemv
                 throw new ArgumentException("These rows cannot be read with an arranged x.", nameof(arranged));
             }
 
-            for (; r + 1 < rows / 2; r += 2)
+            if (weight.Columns >= WeightPrefetch.WideRowColumns && WeightPrefetch.WideRowsIntoL2)
             {
-                if (weight.Columns <= QuadMaxColumns)
-                {
-                    Fp8WideQuad(weight, firstRow + r, firstRow + half + r, xScaled, out var a0, out var a1, out var b0, out var b1);
-                    StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y, r, half + r);
-                }
-                else
-                {
-                    Fp8WidePair(weight, firstRow + r, firstRow + half + r, xScaled, out var a0, out var b0);
-                    Fp8WidePair(weight, firstRow + r + 1, firstRow + half + r + 1, xScaled, out var a1, out var b1);
-                    StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y, r, half + r);
-                }
+                Fp8Arranged<IntoL2AheadBlock>(weight, firstRow, rows, xScaled, y);
             }
-
-            for (; r < half; r++)
+            else
             {
-                int partner = half + r < rows ? half + r : r;
-                Fp8WidePair(weight, firstRow + r, firstRow + partner, xScaled, out var a, out var b);
-                y[r] = Vector512.Sum(a) * Fp8Decoder.OutputScale;
-                y[partner] = Vector512.Sum(b) * Fp8Decoder.OutputScale;
+                Fp8Arranged<StreamAheadBlock>(weight, firstRow, rows, xScaled, y);
             }
 
             return;
@@ -132,6 +121,38 @@ internal static unsafe class TwoStreamGemv
             Fp8Pair(weight, firstRow + r, firstRow + partner, xScaled, out var a, out var b, out float ta, out float tb);
             y[r] = (Vector512.Sum(a) + ta) * Fp8Decoder.OutputScale;
             y[partner] = (Vector512.Sum(b) + tb) * Fp8Decoder.OutputScale;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Fp8"/> with x arranged (<see cref="Fp8WideDecoder"/>), each stream asking ahead as
+    /// <typeparamref name="TPrefetch"/> does (<see cref="WeightPrefetch.WideRowsIntoL2"/> decides for wide rows).
+    /// </summary>
+    internal static void Fp8Arranged<TPrefetch>(in WeightMatrix weight, int firstRow, int rows, float* xArranged, float* y)
+        where TPrefetch : struct, IBlockPrefetch
+    {
+        int half = (rows + 1) / 2, r = 0;
+        for (; r + 1 < rows / 2; r += 2)
+        {
+            if (weight.Columns <= QuadMaxColumns)
+            {
+                Fp8WideQuad<TPrefetch>(weight, firstRow + r, firstRow + half + r, xArranged, out var a0, out var a1, out var b0, out var b1);
+                StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y, r, half + r);
+            }
+            else
+            {
+                Fp8WidePair<TPrefetch>(weight, firstRow + r, firstRow + half + r, xArranged, out var a0, out var b0);
+                Fp8WidePair<TPrefetch>(weight, firstRow + r + 1, firstRow + half + r + 1, xArranged, out var a1, out var b1);
+                StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y, r, half + r);
+            }
+        }
+
+        for (; r < half; r++)
+        {
+            int partner = half + r < rows ? half + r : r;
+            Fp8WidePair<TPrefetch>(weight, firstRow + r, firstRow + partner, xArranged, out var a, out var b);
+            y[r] = Vector512.Sum(a) * Fp8Decoder.OutputScale;
+            y[partner] = Vector512.Sum(b) * Fp8Decoder.OutputScale;
         }
     }
 
@@ -303,8 +324,9 @@ internal static unsafe class TwoStreamGemv
 
     /// <summary><see cref="Fp8PairBlocks"/> with <see cref="Fp8WideDecoder"/>: x arranged, one 128-column block a step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Fp8WidePair(in WeightMatrix weight, int rowIndexA, int rowIndexB, float* x, out Vector512<float> totalA,
+    private static void Fp8WidePair<TPrefetch>(in WeightMatrix weight, int rowIndexA, int rowIndexB, float* x, out Vector512<float> totalA,
         out Vector512<float> totalB)
+        where TPrefetch : struct, IBlockPrefetch
     {
         int columns = weight.Columns;
         byte* rowA = weight.Data + ((long)rowIndexA * columns), rowB = weight.Data + ((long)rowIndexB * columns);
@@ -313,8 +335,8 @@ internal static unsafe class TwoStreamGemv
         Vector512<float> sumA = default, sumB = default;
         for (int start = 0, block = 0; start < columns; start += WideBlock, block++)
         {
-            WeightPrefetch.StreamAheadBlock(rowA + start);
-            WeightPrefetch.StreamAheadBlock(rowB + start);
+            TPrefetch.Ahead(rowA + start);
+            TPrefetch.Ahead(rowB + start);
             sumA = Avx512F.FusedMultiplyAdd(WideBlockDot(rowA + start, x + start), Vector512.Create(scalesA[block]), sumA);
             sumB = Avx512F.FusedMultiplyAdd(WideBlockDot(rowB + start, x + start), Vector512.Create(scalesB[block]), sumB);
         }
@@ -325,8 +347,9 @@ internal static unsafe class TwoStreamGemv
 
     /// <summary><see cref="Fp8Quad"/> with <see cref="Fp8WideDecoder"/>: x arranged, one 128-column block a step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Fp8WideQuad(in WeightMatrix weight, int rowIndexA, int rowIndexB, float* x, out Vector512<float> totalA0,
+    private static void Fp8WideQuad<TPrefetch>(in WeightMatrix weight, int rowIndexA, int rowIndexB, float* x, out Vector512<float> totalA0,
         out Vector512<float> totalA1, out Vector512<float> totalB0, out Vector512<float> totalB1)
+        where TPrefetch : struct, IBlockPrefetch
     {
         int columns = weight.Columns;
         byte* rowA = weight.Data + ((long)rowIndexA * columns), rowB = weight.Data + ((long)rowIndexB * columns);
@@ -337,10 +360,10 @@ internal static unsafe class TwoStreamGemv
         Vector512<float> sumA0 = default, sumA1 = default, sumB0 = default, sumB1 = default;
         for (int start = 0, block = 0; start < columns; start += WideBlock, block++)
         {
-            WeightPrefetch.StreamAheadBlock(rowA + start);
-            WeightPrefetch.StreamAheadBlock(rowA + columns + start);
-            WeightPrefetch.StreamAheadBlock(rowB + start);
-            WeightPrefetch.StreamAheadBlock(rowB + columns + start);
+            TPrefetch.Ahead(rowA + start);
+            TPrefetch.Ahead(rowA + columns + start);
+            TPrefetch.Ahead(rowB + start);
+            TPrefetch.Ahead(rowB + columns + start);
             sumA0 = Avx512F.FusedMultiplyAdd(WideBlockDot(rowA + start, x + start), Vector512.Create(scalesA0[block]), sumA0);
             sumA1 = Avx512F.FusedMultiplyAdd(WideBlockDot(rowA + columns + start, x + start), Vector512.Create(scalesA1[block]), sumA1);
             sumB0 = Avx512F.FusedMultiplyAdd(WideBlockDot(rowB + start, x + start), Vector512.Create(scalesB0[block]), sumB0);

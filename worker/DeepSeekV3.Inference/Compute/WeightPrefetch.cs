@@ -11,7 +11,8 @@ namespace DeepSeekV3.Inference.Compute;
 /// the same number of bytes per step as it reads (<see cref="Lines"/>): batch-1 FP8 decode +35-45 %, BF16 +8 % on the
 /// development machine when batch 1 still ran through them; prefill +2-7 %. Batch 1 reads two sequential streams per
 /// core (<see cref="TwoStreamGemv"/>) and asks for each one's line 4 KB ahead (<see cref="StreamAhead"/>) where that
-/// helps (<see cref="StreamEnabled"/>).
+/// helps (<see cref="StreamEnabled"/>); FP8 rows too wide for x to stay in L1 beside them, 16 KB ahead into L2
+/// where that helps (<see cref="WideRowsIntoL2"/>).
 /// Prefetches never fault, so requests past a slice's last block (into a neighbour's rows, or past the matrix) are
 /// harmless.
 /// </summary>
@@ -41,6 +42,35 @@ internal static unsafe class WeightPrefetch
         "1" => true,
         "0" => false,
         _ => !cpu.IsAmdFamily19h,
+    };
+
+    /// <summary>
+    /// Whether the batch-1 FP8 kernels read rows of <see cref="WideRowColumns"/> or more with
+    /// <see cref="IntoL2AheadBlock"/>: DSV3_WIDE_ROW_PREFETCH=1 or 0 decides; otherwise <see cref="WideRowsIntoL2Helps"/>.
+    /// </summary>
+    public static readonly bool WideRowsIntoL2 =
+        Enabled && WideRowsIntoL2Helps(Environment.GetEnvironmentVariable("DSV3_WIDE_ROW_PREFETCH"), CpuIdentity.Current);
+
+    /// <summary>
+    /// Rows this wide need all of an x of at least 16 KB (floats), half of a Zen 4 core's L1: the weight lines the core
+    /// streams through L1 push x out, and each 64 codes then wait on x's 256 bytes from L2 as well as on their own line.
+    /// </summary>
+    public const int WideRowColumns = 4096;
+
+    /// <summary>
+    /// On the Zen 4 host (family 19h, 2026-12-07, both cores, `bench kernels --copies 4` from memory, 4 alternating
+    /// rounds, medians) batch-1 FP8 rows of 4096+ columns read at 20-30 GB/s, against 36-43 for 1024-2048-column rows of
+    /// the same bytes; asking for each stream's line 16 KB ahead into L2 (prefetcht1, which leaves L1 to x) brought
+    /// 1536 × 7168 20.5 → 37.7 GB/s, 2048 × 7168 27.2 → 42.2, 4096 × 4096 30.3 → 41.1, 7168 × 16384 25.1 → 33.2
+    /// (4 KB ahead: 33.0-39.0, 8 KB: 33.3-44.9; prefetcht2 alike; non-temporal into L1: no gain), while 2048-column rows
+    /// lost 2-10 % and BF16 rows (one x line per weight line, not two) gained nothing. Zen 5's wide rows already run at
+    /// its read rate with <see cref="StreamAhead"/> (8192 × 8192 49-50 GB/s), so this is on for family 19h only.
+    /// </summary>
+    internal static bool WideRowsIntoL2Helps(string? setting, CpuIdentity cpu) => setting switch
+    {
+        "1" => true,
+        "0" => false,
+        _ => cpu.IsAmdFamily19h,
     };
 
     /// <summary>Requests the cache lines of [start, start + bytes) into L1 (nothing when prefetch is off).</summary>
@@ -96,5 +126,18 @@ internal static unsafe class WeightPrefetch
         Sse.PrefetchNonTemporal(position + StreamAheadBytes + 64);
     }
 
+    /// <summary>
+    /// Requests into L2 (not L1) the two lines of the 128-code FP8 block <see cref="IntoL2AheadBytes"/> past
+    /// <paramref name="position"/>: a wide row's stream (<see cref="WideRowsIntoL2"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void IntoL2AheadBlock(byte* position)
+    {
+        Sse.Prefetch1(position + IntoL2AheadBytes);
+        Sse.Prefetch1(position + IntoL2AheadBytes + 64);
+    }
+
     private const int StreamAheadBytes = 4096;
+
+    private const int IntoL2AheadBytes = 16384;
 }

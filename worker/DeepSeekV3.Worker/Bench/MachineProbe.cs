@@ -36,6 +36,7 @@ public static class MachineProbe
             threads,
             CpuIdentity.Current.ToString(),
             CpuBackend.StreamPrefetch,
+            CpuBackend.WideRowPrefetch,
             Vector512.IsHardwareAccelerated ? "AVX-512 (512-bit)" : Vector256.IsHardwareAccelerated ? "AVX2 (256-bit)" : "128-bit",
             triad,
             read,
