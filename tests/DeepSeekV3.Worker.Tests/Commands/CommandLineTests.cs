@@ -84,6 +84,8 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains($"pool profile: {model}, decode batch 2", text.Output, StringComparison.Ordinal);
         Assert.Contains("caller us", text.Output, StringComparison.Ordinal);
         Assert.Matches(@"\n    Linear 1000x192 BF16, 1 tokens, \d+x1 tasks +\d+ ", text.Output); // the output head, in decode
+        // The caller's own code between runs, where the workers wait, has rows of its own.
+        Assert.Matches(@"\n    caller code before [^\n]+ +\d+ ", text.Output);
         Assert.True(json.Code == 0, json.Error);
         using var report = JsonDocument.Parse(json.Output);
         var machine = report.RootElement.GetProperty("machine");

@@ -4,8 +4,11 @@ namespace DeepSeekV3.Inference.Compute;
 /// Where a <see cref="WorkerPool"/>'s time goes, per kind of job (<c>dsv3 bench --pool-profile</c>): runs, time per run,
 /// how long the first worker took to start, how long the caller and the workers were busy with tasks, and how long the
 /// caller waited for the workers after its own tasks ran out. Two threads whose busy times differ, or a long wait, show
-/// a run that the task cut leaves unbalanced; a long wake, workers that had gone to sleep.
-/// Recorded by the thread that calls <see cref="WorkerPool.Run"/> (runs never overlap); read once the runs are over.
+/// a run that the task cut leaves unbalanced; a long wake, workers that had gone to sleep. Runs of a single task, which
+/// the caller executes alone, appear as "(caller alone)", and the caller's own code between two runs (norms, routing,
+/// copies) as "caller code before" the run that follows it: the time in which the workers' cores go unused.
+/// Recorded by the thread that calls <see cref="WorkerPool.Run"/>, one caller at a time (a benchmark's engine thread);
+/// read once the runs are over.
 /// </summary>
 public sealed class PoolProfile
 {

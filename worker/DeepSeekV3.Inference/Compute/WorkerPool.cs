@@ -38,6 +38,7 @@ public sealed class WorkerPool : IDisposable
     private bool _profiling;          // this run is profiled: workers stamp when they start and finish its tasks
     private readonly long[] _started;  // per worker, this run (profiling only)
     private readonly long[] _finished;
+    private long _lastRunEnd;          // when the previous profiled run returned (profiling only)
 
     public WorkerPool(int threads)
     {
@@ -71,9 +72,16 @@ public sealed class WorkerPool : IDisposable
 
         if (_workers.Length == 0 || taskCount == 1)
         {
+            var inlineProfile = Profile;
+            long inlineStart = inlineProfile is null ? 0 : Stopwatch.GetTimestamp();
             for (int task = 0; task < taskCount; task++)
             {
                 job.Execute(task);
+            }
+
+            if (inlineProfile is not null)
+            {
+                RecordInline(inlineProfile, job, inlineStart, Stopwatch.GetTimestamp());
             }
 
             return;
@@ -161,6 +169,33 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// A run of one task, on the calling thread: its time, and the time since the previous run (<see cref="RecordGap"/>).
+    /// </summary>
+    private void RecordInline(PoolProfile profile, IParallelJob job, long start, long end)
+    {
+        string name = job.ToString() ?? job.GetType().Name;
+        RecordGap(profile, name, start);
+        double microseconds = (end - start) * 1e6 / Stopwatch.Frequency;
+        profile.Record($"{name} (caller alone)", microseconds, 0, microseconds, 0, 0);
+        _lastRunEnd = Stopwatch.GetTimestamp(); // the recording's own time is no caller code
+    }
+
+    /// <summary>
+    /// The caller's own code between the previous run and this one (norms, routing, copies: time in which the workers
+    /// wait), charged to "before" this run. Gaps of a millisecond or more are not work inside a step but pauses between
+    /// steps or measurements, and are left out.
+    /// </summary>
+    private void RecordGap(PoolProfile profile, string job, long start)
+    {
+        long gap = start - _lastRunEnd;
+        if (_lastRunEnd != 0 && gap < Stopwatch.Frequency / 1000)
+        {
+            double microseconds = gap * 1e6 / Stopwatch.Frequency;
+            profile.Record($"caller code before {job}", microseconds, 0, microseconds, 0, 0);
+        }
+    }
+
     private void RecordRun(PoolProfile profile, IParallelJob job, long start, long callerDone, long end)
     {
         double microseconds = 1e6 / Stopwatch.Frequency;
@@ -171,8 +206,11 @@ public sealed class WorkerPool : IDisposable
             busy += _finished[i] - _started[i];
         }
 
-        profile.Record(job.ToString() ?? job.GetType().Name, (end - start) * microseconds, (firstStart - start) * microseconds,
+        string name = job.ToString() ?? job.GetType().Name;
+        RecordGap(profile, name, start);
+        profile.Record(name, (end - start) * microseconds, (firstStart - start) * microseconds,
             (callerDone - start) * microseconds, busy * microseconds / _workers.Length, (end - callerDone) * microseconds);
+        _lastRunEnd = Stopwatch.GetTimestamp(); // the recording's own time is no caller code
     }
 
     private void WorkerLoop(int index)
