@@ -53,4 +53,13 @@ public class CpuIdentityTests
     [InlineData("1", "GenuineIntel", 0x06, true)]
     public void WideRowsIntoL2_OnAmdFamily19h_UnlessTheEnvironmentSays(string? setting, string vendor, int family, bool expected) =>
         Assert.Equal(expected, WeightPrefetch.WideRowsIntoL2Helps(setting, new CpuIdentity(vendor, family, 1)));
+
+    [Theory]
+    [InlineData(null, "AuthenticAMD", 0x19, true)]  // Zen 4: L1 requests push out the panel's x rows
+    [InlineData(null, "AuthenticAMD", 0x1A, false)] // Zen 5: measured with L1 requests only
+    [InlineData(null, "GenuineIntel", 0x06, false)]
+    [InlineData("0", "AuthenticAMD", 0x19, false)]  // DSV3_PANEL_PREFETCH_L2 decides where set
+    [InlineData("1", "AuthenticAMD", 0x1A, true)]
+    public void PanelsIntoL2_OnAmdFamily19h_UnlessTheEnvironmentSays(string? setting, string vendor, int family, bool expected) =>
+        Assert.Equal(expected, WeightPrefetch.PanelsIntoL2Help(setting, new CpuIdentity(vendor, family, 1)));
 }

@@ -67,7 +67,8 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("STREAM triad", text.Output, StringComparison.Ordinal);
         Assert.Contains($"machine: {DeepSeekV3.Inference.Compute.CpuIdentity.Current}, ", text.Output, StringComparison.Ordinal);
         Assert.Contains($", stream prefetch {(DeepSeekV3.Inference.Compute.CpuBackend.StreamPrefetch ? "on" : "off")}, wide FP8 rows into L2 "
-            + $"{(DeepSeekV3.Inference.Compute.CpuBackend.WideRowPrefetch ? "on" : "off")};", text.Output, StringComparison.Ordinal);
+            + $"{(DeepSeekV3.Inference.Compute.CpuBackend.WideRowPrefetch ? "on" : "off")}, next panels into L2 "
+            + $"{(DeepSeekV3.Inference.Compute.CpuBackend.PanelPrefetchIntoL2 ? "on" : "off")};", text.Output, StringComparison.Ordinal);
         Assert.Contains("of FMA peak", text.Output, StringComparison.Ordinal);
         Assert.Contains("decode batch   2:", text.Output, StringComparison.Ordinal);
         Assert.Contains("of bandwidth roofline", text.Output, StringComparison.Ordinal);
@@ -94,6 +95,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(DeepSeekV3.Inference.Compute.CpuIdentity.Current.ToString(), machine.GetProperty("cpu").GetString());
         Assert.Equal(DeepSeekV3.Inference.Compute.CpuBackend.StreamPrefetch, machine.GetProperty("stream_prefetch").GetBoolean());
         Assert.Equal(DeepSeekV3.Inference.Compute.CpuBackend.WideRowPrefetch, machine.GetProperty("wide_row_prefetch").GetBoolean());
+        Assert.Equal(DeepSeekV3.Inference.Compute.CpuBackend.PanelPrefetchIntoL2, machine.GetProperty("panel_prefetch_l2").GetBoolean());
         var kernels = report.RootElement.GetProperty("kernels").EnumerateArray().ToList();
         Assert.Equal(["FP8 1", "BF16 1", "FP8 512", "BF16 512"],
             kernels.Select(k => $"{k.GetProperty("format").GetString()} {k.GetProperty("tokens").GetInt32()}"));

@@ -97,7 +97,7 @@ internal static unsafe class Bf16PairKernel
         for (int i = 0; i < chunkEnd; i += 32)
         {
             int lane = i >> 1; // 32 bf16 values = 16 uint lanes
-            WeightPrefetch.Lines(next + (4L * 4 * lane), 4 * 64); // the next 4-row panel, 256 bytes per step
+            WeightPrefetch.NextPanel(next + (4L * 4 * lane), 4 * 64, WeightPrefetch.PanelsIntoL2); // the next 4-row panel, 256 bytes per step
 
             var xe = Vector512.Load(x + i);
             var xo = Vector512.Load(x + i + 16);
@@ -136,7 +136,7 @@ internal static unsafe class Bf16PairKernel
         byte* next = weights + (8 * rowBytes);
         for (int i = 0; i < chunkEnd; i += 32, w += 64)
         {
-            WeightPrefetch.Lines(next + (8L * (w - weights)), 8 * 64);
+            WeightPrefetch.NextPanel(next + (8L * (w - weights)), 8 * 64, WeightPrefetch.PanelsIntoL2);
 
             var ue = Vector512.Load(x0 + i);
             var uo = Vector512.Load(x0 + i + 16);
@@ -189,7 +189,7 @@ internal static unsafe class Bf16PairKernel
         for (int i = 0; i < chunkEnd; i += 32)
         {
             int lane = i >> 1;
-            WeightPrefetch.Lines(next + (4L * 4 * lane), 4 * 64); // the next 4-row panel, 256 bytes per step
+            WeightPrefetch.NextPanel(next + (4L * 4 * lane), 4 * 64, WeightPrefetch.PanelsIntoL2); // the next 4-row panel, 256 bytes per step
 
             var r0 = Vector512.Load(w0 + lane);
             var r1 = Vector512.Load(w1 + lane);
@@ -279,7 +279,7 @@ internal static unsafe class Bf16PairKernel
         for (int i = 0; i < chunkEnd; i += 32)
         {
             int lane = i >> 1;
-            WeightPrefetch.Lines(next + (4L * 4 * lane), 4 * 64); // the next 4-row panel, 256 bytes per step
+            WeightPrefetch.NextPanel(next + (4L * 4 * lane), 4 * 64, WeightPrefetch.PanelsIntoL2); // the next 4-row panel, 256 bytes per step
 
             // The even columns (low halves shifted up), then the odd ones (high halves masked), each from a fresh load.
             var e0 = (Vector512.Load(w0 + lane) << 16).AsSingle();

@@ -53,6 +53,9 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     /// <summary>Whether batch-1 FP8 rows of 4096+ columns are requested ahead into L2 on this machine (WeightPrefetch).</summary>
     public static bool WideRowPrefetch => WeightPrefetch.WideRowsIntoL2;
 
+    /// <summary>Whether the multi-token decode kernels ask for their next panel into L2, not L1, on this machine (WeightPrefetch).</summary>
+    public static bool PanelPrefetchIntoL2 => WeightPrefetch.PanelsIntoL2;
+
     /// <summary>Times every run of the backend's pool into this profile while set (<see cref="WorkerPool.Profile"/>).</summary>
     public PoolProfile? PoolProfile
     {

@@ -8,11 +8,12 @@ namespace DeepSeekV3.Inference.Compute;
 /// 4, 8 or 12 weight rows column by column, one stream per row; the rows of a model this size are short (1-2 KB), so
 /// each stream ends before the hardware prefetcher has ramped up, and one core then keeps too few cache lines in flight
 /// to reach the memory bandwidth. While a block computes, the kernel requests the next block (the rows right below),
-/// the same number of bytes per step as it reads (<see cref="Lines"/>): batch-1 FP8 decode +35-45 %, BF16 +8 % on the
+/// the same number of bytes per step as it reads (decode kernels <see cref="NextPanel"/>, prefill <see cref="Lines"/>): batch-1 FP8 decode +35-45 %, BF16 +8 % on the
 /// development machine when batch 1 still ran through them; prefill +2-7 %. Batch 1 reads two sequential streams per
 /// core (<see cref="TwoStreamGemv"/>) and asks for each one's line 4 KB ahead (<see cref="StreamAhead"/>) where that
 /// helps (<see cref="StreamEnabled"/>); FP8 rows too wide for x to stay in L1 beside them, 16 KB ahead into L2
-/// where that helps (<see cref="WideRowsIntoL2"/>).
+/// where that helps (<see cref="WideRowsIntoL2"/>). Where the panels' x rows would be pushed out of L1, the panel
+/// kernels ask for the next panel into L2 instead (<see cref="NextPanel"/>, <see cref="PanelsIntoL2"/>).
 /// Prefetches never fault, so requests past a slice's last block (into a neighbour's rows, or past the matrix) are
 /// harmless.
 /// </summary>
@@ -72,6 +73,55 @@ internal static unsafe class WeightPrefetch
         "0" => false,
         _ => cpu.IsAmdFamily19h,
     };
+
+    /// <summary>
+    /// Whether the multi-token decode kernels ask for their next panel into L2 (<see cref="NextPanel"/>): BF16 panels
+    /// always, FP8 panels of rows of <see cref="WideRowColumns"/> or more. DSV3_PANEL_PREFETCH_L2=1 or 0 decides;
+    /// otherwise <see cref="PanelsIntoL2Help"/>.
+    /// </summary>
+    public static readonly bool PanelsIntoL2 =
+        Enabled && PanelsIntoL2Help(Environment.GetEnvironmentVariable("DSV3_PANEL_PREFETCH_L2"), CpuIdentity.Current);
+
+    /// <summary>
+    /// On the Zen 4 host (family 19h, 2026-12-07, both cores, `bench kernels --copies 4` from memory, 3 alternating rounds,
+    /// medians, GB/s) asking for the next panel into L2 (prefetcht1) rather than L1: 2 tokens BF16 16384 × 1024
+    /// 24.1 → 30.5, 2048 × 7168 15.7 → 30.1, FP8 2048 × 7168 19.8 → 33.4, but FP8 16384 × 1024 31.4 → 25.2; 4 tokens
+    /// BF16 28.4 → 32.5 and 21.8 → 33.4, FP8 wide 21.3 → 24.7, FP8 narrow 24.5 → 20.8; 16 tokens (bound by the FMA
+    /// units) alike either way. The L1 requests push out the x rows the panel multiplies (2 × 7168 floats are 56 KB, past
+    /// a 32 KB L1); short FP8 rows leave x room and profit from lines that arrive in L1. Zen 5 measured only the L1 form
+    /// (session 8: +35-45 % FP8, +8 % BF16 over none), so this is on for family 19h only.
+    /// </summary>
+    internal static bool PanelsIntoL2Help(string? setting, CpuIdentity cpu) => setting switch
+    {
+        "1" => true,
+        "0" => false,
+        _ => cpu.IsAmdFamily19h,
+    };
+
+    /// <summary>
+    /// Requests the cache lines of [start, start + bytes), the next panel's, into L2 where <paramref name="intoL2"/>,
+    /// else into L1 (nothing when prefetch is off).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void NextPanel(byte* start, int bytes, bool intoL2)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        for (int offset = 0; offset < bytes; offset += 64)
+        {
+            if (intoL2)
+            {
+                Sse.Prefetch1(start + offset);
+            }
+            else
+            {
+                Sse.Prefetch0(start + offset);
+            }
+        }
+    }
 
     /// <summary>Requests the cache lines of [start, start + bytes) into L1 (nothing when prefetch is off).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -3,13 +3,15 @@ namespace DeepSeekV3.Worker.Bench;
 /// <summary>
 /// What this machine can do at most, measured in the same run as the engine figures they bound, and what it is: the
 /// processor (figures differ between microarchitectures of one vendor), whether the batch-1 kernels prefetch their
-/// weight streams in software there, and whether batch-1 FP8 rows of 4096+ columns are prefetched into L2.
+/// weight streams in software there, whether batch-1 FP8 rows of 4096+ columns are prefetched into L2, and whether the
+/// multi-token kernels ask for their next panel into L2.
 /// </summary>
 public sealed record MachineLimits(
     int Threads,
     string Cpu,
     bool StreamPrefetch,
     bool WideRowPrefetch,
+    bool PanelPrefetchIntoL2,
     string Vector,
     double TriadBytesPerSecond,
     double ReadBytesPerSecond,

@@ -37,6 +37,7 @@ public static class MachineProbe
             CpuIdentity.Current.ToString(),
             CpuBackend.StreamPrefetch,
             CpuBackend.WideRowPrefetch,
+            CpuBackend.PanelPrefetchIntoL2,
             Vector512.IsHardwareAccelerated ? "AVX-512 (512-bit)" : Vector256.IsHardwareAccelerated ? "AVX2 (256-bit)" : "128-bit",
             triad,
             read,
