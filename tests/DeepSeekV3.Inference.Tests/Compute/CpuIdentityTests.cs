@@ -37,29 +37,30 @@ public class CpuIdentityTests
     }
 
     [Theory]
-    [InlineData(null, "AuthenticAMD", 0x19, false)] // Zen 4: the hardware prefetcher alone reads faster
-    [InlineData(null, "AuthenticAMD", 0x1A, true)]  // Zen 5: the prefetch helps
-    [InlineData(null, "GenuineIntel", 0x06, true)]
-    [InlineData("1", "AuthenticAMD", 0x19, true)]   // DSV3_STREAM_PREFETCH decides where set
-    [InlineData("0", "AuthenticAMD", 0x1A, false)]
-    public void StreamPrefetch_OffOnAmdFamily19h_UnlessTheEnvironmentSays(string? setting, string vendor, int family, bool expected) =>
-        Assert.Equal(expected, WeightPrefetch.StreamPrefetchHelps(setting, new CpuIdentity(vendor, family, 1)));
-
-    [Theory]
-    [InlineData(null, "AuthenticAMD", 0x19, true)]  // Zen 4: wide FP8 rows read 37-56 % faster so
-    [InlineData(null, "AuthenticAMD", 0x1A, false)] // Zen 5: the stream prefetch already serves them
-    [InlineData(null, "GenuineIntel", 0x06, false)]
-    [InlineData("0", "AuthenticAMD", 0x19, false)]  // DSV3_WIDE_ROW_PREFETCH decides where set
-    [InlineData("1", "GenuineIntel", 0x06, true)]
-    public void WideRowsIntoL2_OnAmdFamily19h_UnlessTheEnvironmentSays(string? setting, string vendor, int family, bool expected) =>
-        Assert.Equal(expected, WeightPrefetch.WideRowsIntoL2Helps(setting, new CpuIdentity(vendor, family, 1)));
-
-    [Theory]
-    [InlineData(null, "AuthenticAMD", 0x19, true)]  // Zen 4: L1 requests push out the panel's x rows
-    [InlineData(null, "AuthenticAMD", 0x1A, false)] // Zen 5: measured with L1 requests only
-    [InlineData(null, "GenuineIntel", 0x06, false)]
-    [InlineData("0", "AuthenticAMD", 0x19, false)]  // DSV3_PANEL_PREFETCH_L2 decides where set
-    [InlineData("1", "AuthenticAMD", 0x1A, true)]
-    public void PanelsIntoL2_OnAmdFamily19h_UnlessTheEnvironmentSays(string? setting, string vendor, int family, bool expected) =>
-        Assert.Equal(expected, WeightPrefetch.PanelsIntoL2Help(setting, new CpuIdentity(vendor, family, 1)));
+    [InlineData("stream", null, "AuthenticAMD", 0x19, false)] // Zen 4: the hardware prefetcher alone reads faster
+    [InlineData("stream", null, "AuthenticAMD", 0x1A, true)]  // Zen 5: the prefetch helps
+    [InlineData("stream", null, "GenuineIntel", 0x06, true)]
+    [InlineData("stream", "1", "AuthenticAMD", 0x19, true)]   // DSV3_STREAM_PREFETCH decides where set
+    [InlineData("stream", "0", "AuthenticAMD", 0x1A, false)]
+    [InlineData("wide rows", null, "AuthenticAMD", 0x19, true)]  // Zen 4: wide FP8 rows read 37-56 % faster so
+    [InlineData("wide rows", null, "AuthenticAMD", 0x1A, false)] // Zen 5: the stream prefetch already serves them
+    [InlineData("wide rows", null, "GenuineIntel", 0x06, false)]
+    [InlineData("wide rows", "0", "AuthenticAMD", 0x19, false)]  // DSV3_WIDE_ROW_PREFETCH decides where set
+    [InlineData("wide rows", "1", "GenuineIntel", 0x06, true)]
+    [InlineData("panels", null, "AuthenticAMD", 0x19, true)]  // Zen 4: L1 requests push out the panel's x rows
+    [InlineData("panels", null, "AuthenticAMD", 0x1A, false)] // Zen 5: measured with L1 requests only
+    [InlineData("panels", null, "GenuineIntel", 0x06, false)]
+    [InlineData("panels", "0", "AuthenticAMD", 0x19, false)]  // DSV3_PANEL_PREFETCH_L2 decides where set
+    [InlineData("panels", "1", "AuthenticAMD", 0x1A, true)]
+    public void PrefetchChoices_ByProcessor_UnlessTheEnvironmentSays(string choice, string? setting, string vendor, int family, bool expected)
+    {
+        var cpu = new CpuIdentity(vendor, family, 1);
+        bool chosen = choice switch
+        {
+            "stream" => WeightPrefetch.StreamPrefetchHelps(setting, cpu),
+            "wide rows" => WeightPrefetch.WideRowsIntoL2Helps(setting, cpu),
+            _ => WeightPrefetch.PanelsIntoL2Help(setting, cpu),
+        };
+        Assert.Equal(expected, chosen);
+    }
 }

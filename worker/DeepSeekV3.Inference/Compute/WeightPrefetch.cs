@@ -38,12 +38,7 @@ internal static unsafe class WeightPrefetch
     /// the way of the hardware prefetcher, which follows the two sequential streams alone at the read probe's rate. Off
     /// on family 19h (Zen 3 and Zen 4; Zen 3 unmeasured), on elsewhere.
     /// </summary>
-    internal static bool StreamPrefetchHelps(string? setting, CpuIdentity cpu) => setting switch
-    {
-        "1" => true,
-        "0" => false,
-        _ => !cpu.IsAmdFamily19h,
-    };
+    internal static bool StreamPrefetchHelps(string? setting, CpuIdentity cpu) => SettingOr(setting, !cpu.IsAmdFamily19h);
 
     /// <summary>
     /// Whether the batch-1 FP8 kernels read rows of <see cref="WideRowColumns"/> or more with
@@ -67,12 +62,7 @@ internal static unsafe class WeightPrefetch
     /// lost 2-10 % and BF16 rows (one x line per weight line, not two) gained nothing. Zen 5's wide rows already run at
     /// its read rate with <see cref="StreamAhead"/> (8192 × 8192 49-50 GB/s), so this is on for family 19h only.
     /// </summary>
-    internal static bool WideRowsIntoL2Helps(string? setting, CpuIdentity cpu) => setting switch
-    {
-        "1" => true,
-        "0" => false,
-        _ => cpu.IsAmdFamily19h,
-    };
+    internal static bool WideRowsIntoL2Helps(string? setting, CpuIdentity cpu) => SettingOr(setting, cpu.IsAmdFamily19h);
 
     /// <summary>
     /// Whether the multi-token decode kernels ask for their next panel into L2 (<see cref="NextPanel"/>): BF16 panels
@@ -91,11 +81,14 @@ internal static unsafe class WeightPrefetch
     /// a 32 KB L1); short FP8 rows leave x room and profit from lines that arrive in L1. Zen 5 measured only the L1 form
     /// (session 8: +35-45 % FP8, +8 % BF16 over none), so this is on for family 19h only.
     /// </summary>
-    internal static bool PanelsIntoL2Help(string? setting, CpuIdentity cpu) => setting switch
+    internal static bool PanelsIntoL2Help(string? setting, CpuIdentity cpu) => SettingOr(setting, cpu.IsAmdFamily19h);
+
+    /// <summary>An environment switch's "1" or "0" where set, else what was measured for this processor.</summary>
+    private static bool SettingOr(string? setting, bool measured) => setting switch
     {
         "1" => true,
         "0" => false,
-        _ => cpu.IsAmdFamily19h,
+        _ => measured,
     };
 
     /// <summary>
