@@ -94,10 +94,11 @@ internal static unsafe class Bf16PairKernel
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
         int chunkEnd = columns & ~31;
         byte* next = weights + (4 * rowBytes);
+        bool nextIntoL2 = WeightPrefetch.NextPanelIntoL2(columns, fp8: false);
         for (int i = 0; i < chunkEnd; i += 32)
         {
             int lane = i >> 1; // 32 bf16 values = 16 uint lanes
-            WeightPrefetch.NextPanel(next + (4L * 4 * lane), 4 * 64, WeightPrefetch.PanelsIntoL2); // the next 4-row panel, 256 bytes per step
+            WeightPrefetch.NextPanel(next + (4L * 4 * lane), 4 * 64, nextIntoL2); // the next 4-row panel, 256 bytes per step
 
             var xe = Vector512.Load(x + i);
             var xo = Vector512.Load(x + i + 16);
@@ -134,9 +135,10 @@ internal static unsafe class Bf16PairKernel
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
         int chunkEnd = columns & ~31;
         byte* next = weights + (8 * rowBytes);
+        bool nextIntoL2 = WeightPrefetch.NextPanelIntoL2(columns, fp8: false);
         for (int i = 0; i < chunkEnd; i += 32, w += 64)
         {
-            WeightPrefetch.NextPanel(next + (8L * (w - weights)), 8 * 64, WeightPrefetch.PanelsIntoL2);
+            WeightPrefetch.NextPanel(next + (8L * (w - weights)), 8 * 64, nextIntoL2);
 
             var ue = Vector512.Load(x0 + i);
             var uo = Vector512.Load(x0 + i + 16);
@@ -186,10 +188,11 @@ internal static unsafe class Bf16PairKernel
         Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
         int chunkEnd = columns & ~31;
         byte* next = weights + (4 * rowBytes);
+        bool nextIntoL2 = WeightPrefetch.NextPanelIntoL2(columns, fp8: false);
         for (int i = 0; i < chunkEnd; i += 32)
         {
             int lane = i >> 1;
-            WeightPrefetch.NextPanel(next + (4L * 4 * lane), 4 * 64, WeightPrefetch.PanelsIntoL2); // the next 4-row panel, 256 bytes per step
+            WeightPrefetch.NextPanel(next + (4L * 4 * lane), 4 * 64, nextIntoL2); // the next 4-row panel, 256 bytes per step
 
             var r0 = Vector512.Load(w0 + lane);
             var r1 = Vector512.Load(w1 + lane);
@@ -276,10 +279,11 @@ internal static unsafe class Bf16PairKernel
         Vector512<float> a50 = default, a51 = default, a52 = default, a53 = default;
         int chunkEnd = columns & ~31;
         byte* next = weights + (4 * rowBytes);
+        bool nextIntoL2 = WeightPrefetch.NextPanelIntoL2(columns, fp8: false);
         for (int i = 0; i < chunkEnd; i += 32)
         {
             int lane = i >> 1;
-            WeightPrefetch.NextPanel(next + (4L * 4 * lane), 4 * 64, WeightPrefetch.PanelsIntoL2); // the next 4-row panel, 256 bytes per step
+            WeightPrefetch.NextPanel(next + (4L * 4 * lane), 4 * 64, nextIntoL2); // the next 4-row panel, 256 bytes per step
 
             // The even columns (low halves shifted up), then the odd ones (high halves masked), each from a fresh load.
             var e0 = (Vector512.Load(w0 + lane) << 16).AsSingle();

@@ -109,7 +109,7 @@ internal static unsafe class FusedGemvKernel
         long rowBytes = (long)columns * TDecoder.BytesPerWeight;
         byte* w0 = weights, w1 = weights + rowBytes, w2 = weights + (2 * rowBytes), w3 = weights + (3 * rowBytes);
         byte* next = weights + (4 * rowBytes);
-        bool nextIntoL2 = WeightPrefetch.PanelsIntoL2 && columns >= WeightPrefetch.WideRowColumns;
+        bool nextIntoL2 = WeightPrefetch.NextPanelIntoL2(columns, fp8: TDecoder.BytesPerWeight == 1);
         int vectorEnd = columns & ~15;
         float* x0 = x, x1 = x + columns, x2 = x + (2 * columns), x3 = x + (3 * columns), x4 = x + (4 * columns), x5 = x + (5 * columns);
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
@@ -212,7 +212,7 @@ internal static unsafe class FusedGemvKernel
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
         byte* next = weights + (8 * rowBytes);
-        bool nextIntoL2 = WeightPrefetch.PanelsIntoL2 && columns >= WeightPrefetch.WideRowColumns;
+        bool nextIntoL2 = WeightPrefetch.NextPanelIntoL2(columns, fp8: TDecoder.BytesPerWeight == 1);
         for (int i = 0; i < vectorEnd; i += 16)
         {
             long at = (long)i * TDecoder.BytesPerWeight;

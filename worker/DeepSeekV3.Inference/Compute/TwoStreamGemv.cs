@@ -74,7 +74,7 @@ internal static unsafe class TwoStreamGemv
                 throw new ArgumentException("These rows cannot be read with an arranged x.", nameof(arranged));
             }
 
-            if (weight.Columns >= WeightPrefetch.WideRowColumns && WeightPrefetch.WideRowsIntoL2)
+            if (WeightPrefetch.StreamIntoL2(weight.Columns))
             {
                 Fp8Arranged<IntoL2AheadBlock>(weight, firstRow, rows, xScaled, y);
             }

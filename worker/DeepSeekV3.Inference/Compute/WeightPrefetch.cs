@@ -64,6 +64,9 @@ internal static unsafe class WeightPrefetch
     /// </summary>
     internal static bool WideRowsIntoL2Helps(string? setting, CpuIdentity cpu) => SettingOr(setting, cpu.IsAmdFamily19h);
 
+    /// <summary>Whether a batch-1 FP8 kernel reads rows of <paramref name="columns"/> with <see cref="IntoL2AheadBlock"/>.</summary>
+    public static bool StreamIntoL2(int columns) => WideRowsIntoL2 && columns >= WideRowColumns;
+
     /// <summary>
     /// Whether the multi-token decode kernels ask for their next panel into L2 (<see cref="NextPanel"/>): BF16 panels
     /// always, FP8 panels of rows of <see cref="WideRowColumns"/> or more. DSV3_PANEL_PREFETCH_L2=1 or 0 decides;
@@ -83,6 +86,12 @@ internal static unsafe class WeightPrefetch
     /// </summary>
     internal static bool PanelsIntoL2Help(string? setting, CpuIdentity cpu) => SettingOr(setting, cpu.IsAmdFamily19h);
 
+    /// <summary>
+    /// Whether a multi-token kernel asks for its next panel of rows of <paramref name="columns"/> into L2
+    /// (<see cref="PanelsIntoL2"/>): BF16 panels always, FP8 panels only of wide rows, whose x does not fit L1 beside them.
+    /// </summary>
+    public static bool NextPanelIntoL2(int columns, bool fp8) => PanelsIntoL2 && (!fp8 || columns >= WideRowColumns);
+
     /// <summary>An environment switch's "1" or "0" where set, else what was measured for this processor.</summary>
     private static bool SettingOr(string? setting, bool measured) => setting switch
     {
@@ -98,6 +107,12 @@ internal static unsafe class WeightPrefetch
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void NextPanel(byte* start, int bytes, bool intoL2)
     {
+        if (!intoL2)
+        {
+            Lines(start, bytes);
+            return;
+        }
+
         if (!Enabled)
         {
             return;
@@ -105,14 +120,7 @@ internal static unsafe class WeightPrefetch
 
         for (int offset = 0; offset < bytes; offset += 64)
         {
-            if (intoL2)
-            {
-                Sse.Prefetch1(start + offset);
-            }
-            else
-            {
-                Sse.Prefetch0(start + offset);
-            }
+            Sse.Prefetch1(start + offset);
         }
     }
 
