@@ -12,7 +12,7 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
     public void WriteText(TextWriter output)
     {
         var m = Machine;
-        output.WriteLine(Format($"machine: {m.Cpu}, {m.Threads} threads, {m.Vector}, stream prefetch {(m.StreamPrefetch ? "on" : "off")}, wide FP8 rows into L2 {(m.WideRowPrefetch ? "on" : "off")}, next panels into L2 {(m.PanelPrefetchIntoL2 ? "on" : "off")}; memory bandwidth {m.TriadBytesPerSecond / 1e9:F1} GB/s (STREAM triad), {m.ReadBytesPerSecond / 1e9:F1} GB/s (read); FMA peak {m.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
+        output.WriteLine(Format($"machine: {m.Description}; memory bandwidth {m.TriadBytesPerSecond / 1e9:F1} GB/s (STREAM triad), {m.ReadBytesPerSecond / 1e9:F1} GB/s (read); FMA peak {m.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
         foreach (var k in Kernels)
         {
             output.WriteLine(k.Tokens == 1

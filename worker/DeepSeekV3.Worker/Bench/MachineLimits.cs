@@ -15,4 +15,11 @@ public sealed record MachineLimits(
     string Vector,
     double TriadBytesPerSecond,
     double ReadBytesPerSecond,
-    double FmaFlopsPerSecond);
+    double FmaFlopsPerSecond)
+{
+    /// <summary>What the machine is and the kernel choices made for it, as every bench's machine line starts.</summary>
+    public string Description =>
+        $"{Cpu}, {Threads} threads, {Vector}, stream prefetch {OnOff(StreamPrefetch)}, wide FP8 rows into L2 {OnOff(WideRowPrefetch)}, next panels into L2 {OnOff(PanelPrefetchIntoL2)}";
+
+    private static string OnOff(bool on) => on ? "on" : "off";
+}

@@ -51,7 +51,7 @@ public static class KernelBenchCommand
 
         var machine = MachineProbe.Measure(threads);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"machine: {machine.Cpu}, {machine.Threads} threads, {machine.Vector}, stream prefetch {(machine.StreamPrefetch ? "on" : "off")}, wide FP8 rows into L2 {(machine.WideRowPrefetch ? "on" : "off")}, next panels into L2 {(machine.PanelPrefetchIntoL2 ? "on" : "off")}; read bandwidth {machine.ReadBytesPerSecond / 1e9:F1} GB/s; FMA peak {machine.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
+            $"machine: {machine.Description}; read bandwidth {machine.ReadBytesPerSecond / 1e9:F1} GB/s; FMA peak {machine.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
         using var backend = new CpuBackend(threads);
         foreach (var shape in shapes)
         {
