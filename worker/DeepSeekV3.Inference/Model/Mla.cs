@@ -174,10 +174,17 @@ public sealed class Mla
     }
 
     /// <summary>target[h, t] = source[t, h, 0 .. length) for h &lt; heads, t &lt; n; source [n, heads, rowLength].</summary>
-    /// (Through the backend, which splits large copies across the pool.)
+    /// (Through the backend, which splits large copies across the pool.) One token's heads are one strided copy: a copy per
+    /// head was 32 pool runs a layer at batch 1.
     private static void GatherHeads(IComputeBackend backend, ReadOnlySpan<float> source, int heads, int rowLength, int n, Span<float> target,
         int length)
     {
+        if (n == 1)
+        {
+            backend.CopyRows(source, rowLength, target, length, heads, length);
+            return;
+        }
+
         for (int h = 0; h < heads; h++)
         {
             backend.CopyRows(source[(h * rowLength)..], heads * rowLength, target[(h * n * length)..], length, n, length);
@@ -187,6 +194,12 @@ public sealed class Mla
     /// <summary>target[t, h] = source[h, t] for h &lt; heads, t &lt; n; rows of <paramref name="length"/>, target [n, heads, length].</summary>
     private static void ScatterHeads(IComputeBackend backend, ReadOnlySpan<float> source, int n, Span<float> target, int heads, int length)
     {
+        if (n == 1)
+        {
+            backend.CopyRows(source, length, target, length, heads, length);
+            return;
+        }
+
         for (int h = 0; h < heads; h++)
         {
             backend.CopyRows(source[(h * n * length)..], length, target[(h * length)..], heads * length, n, length);
