@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DeepSeekV3.Inference.Compute;
 
 namespace DeepSeekV3.Inference.Model;
@@ -72,19 +76,54 @@ public sealed class GreedyGenerator(Transformer model)
         return [.. prompts.Select((prompt, i) => new GenerationResult(prompt, prefillLogits[i], steps[i], [.. generated[i]]))];
     }
 
-    /// <summary>Index of the largest logit; the first one on a tie (torch.argmax).</summary>
+    /// <summary>
+    /// Index of the largest logit; the first one on a tie, and the first NaN if there is one (torch.argmax). A vector
+    /// maximum, then a vector search for its first occurrence: the scalar loop took 14 us over 16384 logits and 108 over
+    /// DeepSeek-V3's 129280 (AMD EPYC Zen 4), once per generated token on the serial path of every decode step.
+    /// </summary>
     public static int Argmax(ReadOnlySpan<float> logits)
     {
-        int best = 0;
-        for (int i = 1; i < logits.Length; i++)
+        if (logits.IsEmpty)
         {
-            if (logits[i] > logits[best])
+            return 0;
+        }
+
+        float maximum = TensorPrimitives.Max(logits);
+        if (float.IsNaN(maximum))
+        {
+            return TensorPrimitives.IndexOfMax(logits);
+        }
+
+        return FirstEqual(logits, maximum);
+    }
+
+    /// <summary>The first index whose value equals <paramref name="value"/> (-0 equals +0, as torch compares); -1 if none.</summary>
+    private static int FirstEqual(ReadOnlySpan<float> values, float value)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref float first = ref MemoryMarshal.GetReference(values);
+            var target = Vector512.Create(value);
+            for (; i + Vector512<float>.Count <= values.Length; i += Vector512<float>.Count)
             {
-                best = i;
+                ulong matches = Vector512.Equals(Vector512.LoadUnsafe(ref first, (nuint)i), target).ExtractMostSignificantBits();
+                if (matches != 0)
+                {
+                    return i + BitOperations.TrailingZeroCount(matches);
+                }
             }
         }
 
-        return best;
+        for (; i < values.Length; i++)
+        {
+            if (values[i] == value)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private void Validate(int[] prompt, int maxNewTokens)
