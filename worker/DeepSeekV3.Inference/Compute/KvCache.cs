@@ -10,7 +10,7 @@ namespace DeepSeekV3.Inference.Compute;
 /// Block layout: [layer][token in block][kv_lora_rank + qk_rope_head_dim], so one layer's rows of a block are
 /// contiguous and attention streams them in order.
 /// </summary>
-public sealed class KvCache
+public sealed unsafe class KvCache
 {
     private readonly float[][] _blocks;
 
@@ -54,6 +54,32 @@ public sealed class KvCache
         int block = table[position / BlockSizeTokens];
         int offset = ((layer * BlockSizeTokens) + (position % BlockSizeTokens)) * RowLength;
         return _blocks[block].AsSpan(offset, RowLength);
+    }
+
+    /// <summary>
+    /// Asks for the rows of positions [<paramref name="position"/>, + <paramref name="count"/>) of <paramref name="layer"/>,
+    /// as far as they lie in one block, to be brought into L2 (prefetcht1): attention reads a layer's cached rows a few
+    /// at a time side by side (<see cref="LatentAttentionKernel"/>), short streams a block apart that the hardware
+    /// prefetcher does not follow, so without the request every row waits on memory.
+    /// </summary>
+    public void PrefetchRows(KvBlockTable table, int layer, int position, int count)
+    {
+        int inBlock = position % BlockSizeTokens;
+        int rows = Math.Min(count, BlockSizeTokens - inBlock);
+        if (rows <= 0 || !System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            return;
+        }
+
+        fixed (float* block = _blocks[table[position / BlockSizeTokens]])
+        {
+            byte* start = (byte*)(block + (((layer * BlockSizeTokens) + inBlock) * RowLength));
+            long bytes = (long)rows * RowLength * sizeof(float);
+            for (long offset = 0; offset < bytes; offset += 64)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch1(start + offset);
+            }
+        }
     }
 
     /// <summary>
