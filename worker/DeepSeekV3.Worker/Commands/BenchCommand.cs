@@ -83,7 +83,8 @@ public static class BenchCommand
         var profiles = poolProfile ? new StringWriter() : null;
         var results = models.Select(directory => Measure(directory, weightMemory, threads, promptTokens, batches, contextTokens, decodeSteps,
             profiles, bandwidth)).ToArray();
-        var report = new BenchReport(machine, kernels, results);
+        // The FMA peak once more after the measurements: every fraction of it is computed only now.
+        var report = new BenchReport(MachineProbe.WithFmaPeakRetaken(machine), kernels, results);
         if (json)
         {
             using var buffer = new MemoryStream();
