@@ -64,21 +64,16 @@ public sealed unsafe class KvCache
     /// </summary>
     public void PrefetchRows(KvBlockTable table, int layer, int position, int count)
     {
-        int inBlock = position % BlockSizeTokens;
-        int rows = Math.Min(count, BlockSizeTokens - inBlock);
-        if (rows <= 0 || !System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        int rows = Math.Min(count, BlockSizeTokens - (position % BlockSizeTokens));
+        if (rows <= 0)
         {
             return;
         }
 
-        fixed (float* block = _blocks[table[position / BlockSizeTokens]])
+        // The block's rows of one layer are contiguous: the request runs on from the first row's start.
+        fixed (float* start = Row(table, layer, position))
         {
-            byte* start = (byte*)(block + (((layer * BlockSizeTokens) + inBlock) * RowLength));
-            long bytes = (long)rows * RowLength * sizeof(float);
-            for (long offset = 0; offset < bytes; offset += 64)
-            {
-                System.Runtime.Intrinsics.X86.Sse.Prefetch1(start + offset);
-            }
+            WeightPrefetch.LinesIntoL2((byte*)start, (long)rows * RowLength * sizeof(float));
         }
     }
 

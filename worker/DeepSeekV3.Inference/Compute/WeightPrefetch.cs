@@ -107,18 +107,26 @@ internal static unsafe class WeightPrefetch
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void NextPanel(byte* start, int bytes, bool intoL2)
     {
-        if (!intoL2)
+        if (intoL2)
+        {
+            LinesIntoL2(start, bytes);
+        }
+        else
         {
             Lines(start, bytes);
-            return;
         }
+    }
 
+    /// <summary>Requests the cache lines of [start, start + bytes) into L2 (nothing when prefetch is off).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LinesIntoL2(byte* start, long bytes)
+    {
         if (!Enabled)
         {
             return;
         }
 
-        for (int offset = 0; offset < bytes; offset += 64)
+        for (long offset = 0; offset < bytes; offset += 64)
         {
             Sse.Prefetch1(start + offset);
         }
