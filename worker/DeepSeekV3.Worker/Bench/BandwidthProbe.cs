@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -10,20 +9,28 @@ namespace DeepSeekV3.Worker.Bench;
 
 /// <summary>
 /// Memory bandwidth with every thread the engine uses, one run per call: STREAM's triad (a = b + s·c; 12 bytes per float
-/// element counted, as STREAM counts) and a pure read (the access pattern of decoding: weights streamed once). The arrays
-/// are on huge pages wherever Linux offers them, as the model's weights are by default (<see cref="HugePageArena"/>): the
-/// limit is what the machine can do, and a stream over 4 KiB pages misses the TLB 512 times as often. One run takes a few
-/// milliseconds, so a benchmark can probe right before and after each of its own windows (<see cref="PairedBandwidth"/>):
-/// on a shared host the bandwidth moves by half from one second to the next.
+/// element counted, as STREAM counts) written two ways, and a pure read (the access pattern of decoding: weights streamed
+/// once). The triad with ordinary stores is STREAM as its C source compiles (gcc and clang emit ordinary stores for its
+/// loop; on the Zen 4 host of 2026-12-07 the real stream.c, gcc -O3 -fopenmp, 2 threads, read 30–37 GB/s where this
+/// probe read 29–38 in alternating runs); the one with non-temporal stores is what STREAM reports when a compiler is
+/// told to stream its stores, and what this probe measured through session 14 (TensorPrimitives.MultiplyAdd streams its
+/// stores for spans over 256 KB). They differ by the write-allocate read that a non-temporal store skips, which STREAM
+/// does not count either way: on that host the non-temporal triad moved 1.2–1.3× what any read-only stream could, the
+/// ordinary one about the same. The arrays are on huge pages wherever Linux offers them, as the model's weights are by
+/// default (<see cref="HugePageArena"/>): the limit is what the machine can do, and a stream over 4 KiB pages misses the
+/// TLB 512 times as often. One run takes a few milliseconds, so a benchmark can probe right before and after each of its
+/// own windows (<see cref="PairedBandwidth"/>): on a shared host the bandwidth moves by half from one second to the next.
 /// </summary>
 public sealed class BandwidthProbe : IDisposable
 {
     private const int Elements = 24 * 1024 * 1024; // 96 MiB per array: far beyond any last-level cache
+    private const float TriadScalar = 3f;
 
     private readonly int _threads;
     private readonly WorkerPool _pool;
     private readonly HugePageArena? _arena;
     private readonly TriadJob _triad;
+    private readonly TriadJob _triadNonTemporal;
     private readonly ReadJob _read;
     private readonly ReadJob _readPrefetching;
 
@@ -32,15 +39,19 @@ public sealed class BandwidthProbe : IDisposable
         _threads = threads;
         _pool = new WorkerPool(threads);
         _arena = HugePageArena.IsUseful ? new HugePageArena() : null;
-        _triad = new TriadJob(Elements, threads, _arena);
-        _pool.Run(_triad, threads); // first touch by the threads that use them
-        _triad.MarkFilled();
-        _read = new ReadJob(_triad.Source, threads, prefetch: false);
-        _readPrefetching = new ReadJob(_triad.Source, threads, prefetch: true);
+        var arrays = new TriadArrays(Elements, _arena);
+        _pool.Run(new FillJob(arrays, threads), threads); // first touch by the threads that use them
+        _triad = new TriadJob(arrays, threads, nonTemporal: false);
+        _triadNonTemporal = new TriadJob(arrays, threads, nonTemporal: true);
+        _read = new ReadJob(arrays.B, threads, prefetch: false);
+        _readPrefetching = new ReadJob(arrays.B, threads, prefetch: true);
     }
 
-    /// <summary>One triad run, in bytes per second as STREAM counts them.</summary>
+    /// <summary>One triad run with ordinary stores (STREAM as compiled), in bytes per second as STREAM counts them.</summary>
     public double TriadBytesPerSecond() => 12.0 * Elements / Time(_triad);
+
+    /// <summary>One triad run with non-temporal stores, in bytes per second as STREAM counts them.</summary>
+    public double TriadNonTemporalBytesPerSecond() => 12.0 * Elements / Time(_triadNonTemporal);
 
     /// <summary>
     /// One array read once by the hardware prefetcher alone and once with software prefetch ahead of it, in bytes per
@@ -49,10 +60,83 @@ public sealed class BandwidthProbe : IDisposable
     /// </summary>
     public double ReadBytesPerSecond() => 4.0 * Elements / Math.Min(Time(_read), Time(_readPrefetching));
 
+    /// <summary>One run of each probe, as a benchmark takes them around a window.</summary>
+    public BandwidthSample Sample() => new(TriadBytesPerSecond(), TriadNonTemporalBytesPerSecond(), ReadBytesPerSecond());
+
     public void Dispose()
     {
         _pool.Dispose();
         _arena?.Dispose();
+    }
+
+    /// <summary>
+    /// a[i] = b[i] + scalar·c[i], stored either way. Non-temporal stores need aligned addresses, so the elements before
+    /// the first vector-aligned one are stored one by one; the fence makes the streamed stores visible in order to
+    /// whatever runs next (they are weakly ordered).
+    /// </summary>
+    internal static unsafe void Triad(ReadOnlySpan<float> b, ReadOnlySpan<float> c, float scalar, Span<float> a, bool nonTemporal)
+    {
+        if (b.Length != a.Length || c.Length != a.Length)
+        {
+            throw new ArgumentException("The triad's three arrays must be of one length.");
+        }
+
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            int n = a.Length, i = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var s = Vector512.Create(scalar);
+                for (; nonTemporal && i < n && ((nuint)(pa + i) % 64) != 0; i++)
+                {
+                    pa[i] = pb[i] + (scalar * pc[i]);
+                }
+
+                for (; i <= n - 16; i += 16)
+                {
+                    var v = Vector512.FusedMultiplyAdd(Vector512.Load(pc + i), s, Vector512.Load(pb + i));
+                    if (nonTemporal)
+                    {
+                        Vector512.StoreAlignedNonTemporal(v, pa + i);
+                    }
+                    else
+                    {
+                        Vector512.Store(v, pa + i);
+                    }
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                var s = Vector256.Create(scalar);
+                for (; nonTemporal && i < n && ((nuint)(pa + i) % 32) != 0; i++)
+                {
+                    pa[i] = pb[i] + (scalar * pc[i]);
+                }
+
+                for (; i <= n - 8; i += 8)
+                {
+                    var v = Vector256.FusedMultiplyAdd(Vector256.Load(pc + i), s, Vector256.Load(pb + i));
+                    if (nonTemporal)
+                    {
+                        Vector256.StoreAlignedNonTemporal(v, pa + i);
+                    }
+                    else
+                    {
+                        Vector256.Store(v, pa + i);
+                    }
+                }
+            }
+
+            for (; i < n; i++)
+            {
+                pa[i] = pb[i] + (scalar * pc[i]);
+            }
+
+            if (nonTemporal && Sse.IsSupported)
+            {
+                Sse.StoreFence();
+            }
+        }
     }
 
     private double Time(IParallelJob job)
@@ -62,32 +146,40 @@ public sealed class BandwidthProbe : IDisposable
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    /// <summary>Three arrays of <paramref name="elements"/> floats, in <paramref name="arena"/> when given, else on the heap.</summary>
-    private sealed class TriadJob(int elements, int tasks, HugePageArena? arena) : IParallelJob
+    /// <summary>The triad's three arrays of <paramref name="elements"/> floats, in <paramref name="arena"/> when given, else on the heap.</summary>
+    private sealed class TriadArrays(int elements, HugePageArena? arena)
     {
-        private readonly FloatArray _a = new(elements, arena);
-        private readonly FloatArray _c = new(elements, arena);
-        private bool _filled;
+        public FloatArray A { get; } = new(elements, arena);
 
-        public FloatArray Source { get; } = new(elements, arena);
+        public FloatArray B { get; } = new(elements, arena);
 
+        public FloatArray C { get; } = new(elements, arena);
+
+        public int Length => elements;
+    }
+
+    /// <summary>
+    /// Writes every page of the arrays once: arrays fresh from the OS read as its one shared zero page, which stays in
+    /// cache, so a read of them would measure the cache, not memory.
+    /// </summary>
+    private sealed class FillJob(TriadArrays arrays, int tasks) : IParallelJob
+    {
         public void Execute(int task)
         {
-            var (start, length) = Slice(elements, tasks, task);
-            if (!Volatile.Read(ref _filled))
-            {
-                // Arrays fresh from the OS read as its one shared zero page, which stays in cache: a read of them
-                // measures the cache, not memory. Writing every page first gives each one its own memory.
-                Source.AsSpan(start, length).Fill(1f);
-                _c.AsSpan(start, length).Fill(2f);
-                _a.AsSpan(start, length).Fill(3f);
-                return;
-            }
-
-            TensorPrimitives.MultiplyAdd(_c.AsSpan(start, length), 3f, Source.AsSpan(start, length), _a.AsSpan(start, length));
+            var (start, length) = Slice(arrays.Length, tasks, task);
+            arrays.B.AsSpan(start, length).Fill(1f);
+            arrays.C.AsSpan(start, length).Fill(2f);
+            arrays.A.AsSpan(start, length).Fill(3f);
         }
+    }
 
-        public void MarkFilled() => Volatile.Write(ref _filled, true);
+    private sealed class TriadJob(TriadArrays arrays, int tasks, bool nonTemporal) : IParallelJob
+    {
+        public void Execute(int task)
+        {
+            var (start, length) = Slice(arrays.Length, tasks, task);
+            Triad(arrays.B.AsSpan(start, length), arrays.C.AsSpan(start, length), TriadScalar, arrays.A.AsSpan(start, length), nonTemporal);
+        }
     }
 
     /// <summary>Floats in huge-page memory (owned by the arena) or a heap array.</summary>

@@ -106,7 +106,7 @@ public static class EngineBenchmark
         profile?.Clear();
         for (int run = 0; run < DecodeWindows; run++)
         {
-            double triadBefore = bandwidth?.TriadBytesPerSecond() ?? 0, readBefore = bandwidth?.ReadBytesPerSecond() ?? 0;
+            var before = bandwidth?.Sample() ?? default;
             SettlePools(bandwidth);
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             long start = Stopwatch.GetTimestamp();
@@ -121,8 +121,7 @@ public static class EngineBenchmark
             if (bandwidth is not null)
             {
                 SettlePools(bandwidth);
-                windows.Add(new BandwidthWindow(weightBytesPerToken * tokens / windowSeconds, triadBefore, readBefore,
-                    bandwidth.TriadBytesPerSecond(), bandwidth.ReadBytesPerSecond()));
+                windows.Add(new BandwidthWindow(weightBytesPerToken * tokens / windowSeconds, before, bandwidth.Sample()));
             }
         }
 

@@ -14,6 +14,7 @@ public sealed record MachineLimits(
     bool PanelPrefetchIntoL2,
     string Vector,
     double TriadBytesPerSecond,
+    double TriadNonTemporalBytesPerSecond,
     double ReadBytesPerSecond,
     double FmaFlopsPerSecond)
 {

@@ -5,12 +5,13 @@ namespace DeepSeekV3.Worker.Bench;
 /// (<see cref="BandwidthProbe"/> runs just before and just after every window). On a shared host the bandwidth moves
 /// by half within seconds, so a fraction over limits probed once at the start of the run says as much about the
 /// neighbours as about the kernels; a window over the bandwidth of its own moment does not. Each figure is the median
-/// over windows: <see cref="TriadBytesPerSecond"/> and <see cref="ReadBytesPerSecond"/> of the probes' means per window,
-/// <see cref="RooflineFraction"/> and <see cref="ReadFraction"/> of each window's weight bytes per second over its own
-/// probes' mean.
+/// over windows: the bandwidths of the probes' means per window, and the fractions of each window's weight bytes per
+/// second over its own probes' mean (<see cref="RooflineFraction"/> against the triad with ordinary stores,
+/// <see cref="NonTemporalTriadFraction"/> against the one with non-temporal stores, <see cref="ReadFraction"/> against
+/// the read).
 /// </summary>
-public sealed record PairedBandwidth(int Windows, double TriadBytesPerSecond, double ReadBytesPerSecond, double RooflineFraction,
-    double ReadFraction)
+public sealed record PairedBandwidth(int Windows, double TriadBytesPerSecond, double TriadNonTemporalBytesPerSecond,
+    double ReadBytesPerSecond, double RooflineFraction, double NonTemporalTriadFraction, double ReadFraction)
 {
     public static PairedBandwidth FromWindows(IReadOnlyList<BandwidthWindow> windows)
     {
@@ -21,10 +22,12 @@ public sealed record PairedBandwidth(int Windows, double TriadBytesPerSecond, do
 
         return new PairedBandwidth(
             windows.Count,
-            Median(windows.Select(w => w.Triad)),
-            Median(windows.Select(w => w.Read)),
-            Median(windows.Select(w => w.BytesPerSecond / w.Triad)),
-            Median(windows.Select(w => w.BytesPerSecond / w.Read)));
+            Median(windows.Select(w => w.Around.Triad)),
+            Median(windows.Select(w => w.Around.TriadNonTemporal)),
+            Median(windows.Select(w => w.Around.Read)),
+            Median(windows.Select(w => w.BytesPerSecond / w.Around.Triad)),
+            Median(windows.Select(w => w.BytesPerSecond / w.Around.TriadNonTemporal)),
+            Median(windows.Select(w => w.BytesPerSecond / w.Around.Read)));
     }
 
     private static double Median(IEnumerable<double> values)
@@ -35,13 +38,18 @@ public sealed record PairedBandwidth(int Windows, double TriadBytesPerSecond, do
     }
 }
 
-/// <summary>
-/// One timed window of decode steps (the weight bytes it streamed per second) and the bandwidth probes around it, in
-/// bytes per second: triad and read just before, triad and read just after.
-/// </summary>
-public readonly record struct BandwidthWindow(double BytesPerSecond, double TriadBefore, double ReadBefore, double TriadAfter, double ReadAfter)
-{
-    public double Triad => (TriadBefore + TriadAfter) / 2;
+/// <summary>One run of each bandwidth probe, in bytes per second: triad with ordinary stores, with non-temporal stores, read.</summary>
+public readonly record struct BandwidthSample(double Triad, double TriadNonTemporal, double Read);
 
-    public double Read => (ReadBefore + ReadAfter) / 2;
+/// <summary>
+/// One timed window of decode steps (the weight bytes it streamed per second) and the bandwidth probed just before and
+/// just after it.
+/// </summary>
+public readonly record struct BandwidthWindow(double BytesPerSecond, BandwidthSample Before, BandwidthSample After)
+{
+    /// <summary>The mean of the probes before and after: the bandwidth of the window's own moment.</summary>
+    public BandwidthSample Around => new(
+        (Before.Triad + After.Triad) / 2,
+        (Before.TriadNonTemporal + After.TriadNonTemporal) / 2,
+        (Before.Read + After.Read) / 2);
 }
