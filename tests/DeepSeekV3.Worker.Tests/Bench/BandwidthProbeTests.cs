@@ -47,7 +47,7 @@ public class BandwidthProbeTests
 
         // Any machine moves more than 100 MB/s and none a petabyte per second: a zero, negative or absurd figure means
         // a probe timed nothing or divided wrongly.
-        foreach (double rate in new[] { sample.Triad, sample.TriadNonTemporal, sample.Read })
+        foreach (double rate in new[] { sample.Triad, sample.TriadOrdinaryStores, sample.Read })
         {
             Assert.InRange(rate, 1e8, 1e15);
         }

@@ -64,16 +64,16 @@ public sealed class CommandLineTests : IDisposable
             "--weight-memory", "mapped");
 
         Assert.True(text.Code == 0, text.Error);
-        Assert.Matches(@"memory bandwidth [\d.]+ GB/s \(STREAM triad\), [\d.]+ GB/s \(triad, non-temporal stores\), [\d.]+ GB/s \(read\)", text.Output);
+        Assert.Matches(@"memory bandwidth [\d.]+ GB/s \(STREAM triad, non-temporal stores\), [\d.]+ GB/s \(STREAM triad, ordinary stores\), [\d.]+ GB/s \(read\)", text.Output);
         Assert.Contains($"machine: {DeepSeekV3.Inference.Compute.CpuIdentity.Current}, ", text.Output, StringComparison.Ordinal);
         Assert.Contains($", stream prefetch {(DeepSeekV3.Inference.Compute.CpuBackend.StreamPrefetch ? "on" : "off")}, wide FP8 rows into L2 "
             + $"{(DeepSeekV3.Inference.Compute.CpuBackend.WideRowPrefetch ? "on" : "off")}, next panels into L2 "
             + $"{(DeepSeekV3.Inference.Compute.CpuBackend.PanelPrefetchIntoL2 ? "on" : "off")};", text.Output, StringComparison.Ordinal);
         Assert.Contains("of FMA peak", text.Output, StringComparison.Ordinal);
         Assert.Contains("decode batch   2:", text.Output, StringComparison.Ordinal);
-        Assert.Matches(@"decode batch   2: .* of bandwidth roofline \([\d.]+ tokens/s\), +[\d.]+ % of non-temporal triad, +[\d.]+ % of read bandwidth", text.Output);
+        Assert.Matches(@"decode batch   2: .* of bandwidth roofline \([\d.]+ tokens/s\), +[\d.]+ % of ordinary-store triad, +[\d.]+ % of read bandwidth", text.Output);
         // Every decode figure also against the bandwidth probed around its own windows.
-        Assert.Matches(@"decode batch   2: .*\n    against the bandwidth probed around each window \(median of 5\): triad [\d.]+ GB/s, non-temporal triad [\d.]+ GB/s, read [\d.]+ GB/s → +[\d.]+ % of bandwidth roofline, +[\d.]+ % of non-temporal triad, +[\d.]+ % of read bandwidth",
+        Assert.Matches(@"decode batch   2: .*\n    against the bandwidth probed around each window \(median of 5\): triad [\d.]+ GB/s, ordinary-store triad [\d.]+ GB/s, read [\d.]+ GB/s → +[\d.]+ % of bandwidth roofline, +[\d.]+ % of ordinary-store triad, +[\d.]+ % of read bandwidth",
             text.Output);
         // By default the weights are copied into huge pages wherever the kernel offers them.
         Assert.Contains(DeepSeekV3.Inference.Checkpoints.HugePageArena.IsUseful ? "MB, huge-pages (process on huge pages: " : "MB, mapped",
@@ -104,8 +104,8 @@ public sealed class CommandLineTests : IDisposable
         double read = machine.GetProperty("read_bytes_per_second").GetDouble();
         double fma = machine.GetProperty("fma_flops_per_second").GetDouble();
         double triad = machine.GetProperty("triad_bytes_per_second").GetDouble();
-        double triadNonTemporal = machine.GetProperty("triad_non_temporal_bytes_per_second").GetDouble();
-        Assert.True(triadNonTemporal > 0);
+        double triadOrdinaryStores = machine.GetProperty("triad_ordinary_stores_bytes_per_second").GetDouble();
+        Assert.True(triadOrdinaryStores > 0);
         Assert.All(kernels, k => Assert.Equal(k.GetProperty("bytes_per_second").GetDouble() / read,
             k.GetProperty("read_bandwidth_fraction").GetDouble(), 9));
         Assert.All(kernels, k => Assert.Equal(k.GetProperty("flops_per_second").GetDouble() / fma,
@@ -119,16 +119,16 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble(),
             decode.GetProperty("weight_bytes_per_token").GetDouble() * decode.GetProperty("tokens_per_second").GetDouble(), 3);
         Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble() / triad, decode.GetProperty("roofline_fraction").GetDouble(), 9);
-        Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble() / triadNonTemporal,
-            decode.GetProperty("non_temporal_triad_fraction").GetDouble(), 9);
+        Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble() / triadOrdinaryStores,
+            decode.GetProperty("ordinary_store_triad_fraction").GetDouble(), 9);
         Assert.Equal(decode.GetProperty("bytes_per_second").GetDouble() / read, decode.GetProperty("read_bandwidth_fraction").GetDouble(), 9);
         // The paired figures (their arithmetic is PairedBandwidthTests'): present, with bandwidths and fractions above zero.
         double pairedTriad = decode.GetProperty("paired_triad_bytes_per_second").GetDouble();
-        double pairedTriadNonTemporal = decode.GetProperty("paired_triad_non_temporal_bytes_per_second").GetDouble();
+        double pairedTriadOrdinaryStores = decode.GetProperty("paired_triad_ordinary_stores_bytes_per_second").GetDouble();
         double pairedRead = decode.GetProperty("paired_read_bytes_per_second").GetDouble();
-        Assert.True(pairedTriad > 0 && pairedTriadNonTemporal > 0 && pairedRead > 0, $"{pairedTriad} {pairedTriadNonTemporal} {pairedRead}");
+        Assert.True(pairedTriad > 0 && pairedTriadOrdinaryStores > 0 && pairedRead > 0, $"{pairedTriad} {pairedTriadOrdinaryStores} {pairedRead}");
         Assert.InRange(decode.GetProperty("paired_roofline_fraction").GetDouble(), 1e-9, double.MaxValue);
-        Assert.InRange(decode.GetProperty("paired_non_temporal_triad_fraction").GetDouble(), 1e-9, double.MaxValue);
+        Assert.InRange(decode.GetProperty("paired_ordinary_store_triad_fraction").GetDouble(), 1e-9, double.MaxValue);
         Assert.InRange(decode.GetProperty("paired_read_bandwidth_fraction").GetDouble(), 1e-9, double.MaxValue);
     }
 

@@ -10,16 +10,18 @@ namespace DeepSeekV3.Worker.Bench;
 /// <summary>
 /// Memory bandwidth with every thread the engine uses, one run per call: STREAM's triad (a = b + s·c; 12 bytes per float
 /// element counted, as STREAM counts) written two ways, and a pure read (the access pattern of decoding: weights streamed
-/// once). The triad with ordinary stores is STREAM as its C source compiles (gcc and clang emit ordinary stores for its
-/// loop; on the Zen 4 host of 2026-12-07 the real stream.c, gcc -O3 -fopenmp, 2 threads, read 30–37 GB/s where this
-/// probe read 29–38 in alternating runs); the one with non-temporal stores is what STREAM reports when a compiler is
-/// told to stream its stores, and what this probe measured through session 14 (TensorPrimitives.MultiplyAdd streams its
-/// stores for spans over 256 KB). They differ by the write-allocate read that a non-temporal store skips, which STREAM
-/// does not count either way: on that host the non-temporal triad moved 1.2–1.3× what any read-only stream could, the
-/// ordinary one about the same. The arrays are on huge pages wherever Linux offers them, as the model's weights are by
-/// default (<see cref="HugePageArena"/>): the limit is what the machine can do, and a stream over 4 KiB pages misses the
-/// TLB 512 times as often. One run takes a few milliseconds, so a benchmark can probe right before and after each of its
-/// own windows (<see cref="PairedBandwidth"/>): on a shared host the bandwidth moves by half from one second to the next.
+/// once). The triad with non-temporal stores is the bench's bandwidth roofline, as it has been since session 1
+/// (TensorPrimitives.MultiplyAdd streams its stores for spans over 256 KB): what STREAM reports when its stores are
+/// streamed. The triad with ordinary stores is STREAM as its C source compiles with gcc or clang: each store first reads
+/// its line (write-allocate), so it moves 16 bytes per element and STREAM counts 12, and it reports less than the memory
+/// moved. On the Zen 4 host of 2026-12-07 (six alternating rounds with the real stream.c, gcc -O3 -fopenmp, 2 threads,
+/// whose triad read 29.9–43.4 GB/s): ordinary stores 24.9–38.5 GB/s, non-temporal 37.5–59.1, read 29.1–59.9 — a read-only
+/// stream there beat the ordinary-store triad and reached up to the non-temporal one, so the non-temporal triad is the
+/// stricter bound and the one decode is judged against. The arrays are on huge pages wherever Linux offers them, as the
+/// model's weights are by default (<see cref="HugePageArena"/>): the limit is what the machine can do, and a stream over
+/// 4 KiB pages misses the TLB 512 times as often. One run takes a few milliseconds, so a benchmark can probe right
+/// before and after each of its own windows (<see cref="PairedBandwidth"/>): on a shared host the bandwidth moves by
+/// half from one second to the next.
 /// </summary>
 public sealed class BandwidthProbe : IDisposable
 {
@@ -30,7 +32,7 @@ public sealed class BandwidthProbe : IDisposable
     private readonly WorkerPool _pool;
     private readonly HugePageArena? _arena;
     private readonly TriadJob _triad;
-    private readonly TriadJob _triadNonTemporal;
+    private readonly TriadJob _triadOrdinaryStores;
     private readonly ReadJob _read;
     private readonly ReadJob _readPrefetching;
 
@@ -41,17 +43,17 @@ public sealed class BandwidthProbe : IDisposable
         _arena = HugePageArena.IsUseful ? new HugePageArena() : null;
         var arrays = new TriadArrays(Elements, _arena);
         _pool.Run(new FillJob(arrays, threads), threads); // first touch by the threads that use them
-        _triad = new TriadJob(arrays, threads, nonTemporal: false);
-        _triadNonTemporal = new TriadJob(arrays, threads, nonTemporal: true);
+        _triad = new TriadJob(arrays, threads, nonTemporal: true);
+        _triadOrdinaryStores = new TriadJob(arrays, threads, nonTemporal: false);
         _read = new ReadJob(arrays.B, threads, prefetch: false);
         _readPrefetching = new ReadJob(arrays.B, threads, prefetch: true);
     }
 
-    /// <summary>One triad run with ordinary stores (STREAM as compiled), in bytes per second as STREAM counts them.</summary>
+    /// <summary>One triad run with non-temporal stores (the roofline), in bytes per second as STREAM counts them.</summary>
     public double TriadBytesPerSecond() => 12.0 * Elements / Time(_triad);
 
-    /// <summary>One triad run with non-temporal stores, in bytes per second as STREAM counts them.</summary>
-    public double TriadNonTemporalBytesPerSecond() => 12.0 * Elements / Time(_triadNonTemporal);
+    /// <summary>One triad run with ordinary stores (stream.c as gcc builds it), in bytes per second as STREAM counts them.</summary>
+    public double TriadOrdinaryStoresBytesPerSecond() => 12.0 * Elements / Time(_triadOrdinaryStores);
 
     /// <summary>
     /// One array read once by the hardware prefetcher alone and once with software prefetch ahead of it, in bytes per
@@ -61,7 +63,7 @@ public sealed class BandwidthProbe : IDisposable
     public double ReadBytesPerSecond() => 4.0 * Elements / Math.Min(Time(_read), Time(_readPrefetching));
 
     /// <summary>One run of each probe, as a benchmark takes them around a window.</summary>
-    public BandwidthSample Sample() => new(TriadBytesPerSecond(), TriadNonTemporalBytesPerSecond(), ReadBytesPerSecond());
+    public BandwidthSample Sample() => new(TriadBytesPerSecond(), TriadOrdinaryStoresBytesPerSecond(), ReadBytesPerSecond());
 
     public void Dispose()
     {

@@ -12,7 +12,7 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
     public void WriteText(TextWriter output)
     {
         var m = Machine;
-        output.WriteLine(Format($"machine: {m.Description}; memory bandwidth {m.TriadBytesPerSecond / 1e9:F1} GB/s (STREAM triad), {m.TriadNonTemporalBytesPerSecond / 1e9:F1} GB/s (triad, non-temporal stores), {m.ReadBytesPerSecond / 1e9:F1} GB/s (read); FMA peak {m.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
+        output.WriteLine(Format($"machine: {m.Description}; memory bandwidth {m.TriadBytesPerSecond / 1e9:F1} GB/s (STREAM triad, non-temporal stores), {m.TriadOrdinaryStoresBytesPerSecond / 1e9:F1} GB/s (STREAM triad, ordinary stores), {m.ReadBytesPerSecond / 1e9:F1} GB/s (read); FMA peak {m.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
         foreach (var k in Kernels)
         {
             output.WriteLine(k.Tokens == 1
@@ -31,10 +31,10 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
             foreach (var d in model.Decode)
             {
                 double roofline = m.TriadBytesPerSecond / d.WeightBytesPerToken;
-                output.WriteLine(Format($"  decode batch {d.Batch,3}: {d.TokensPerSecond,9:F1} tokens/s  weights {d.WeightBytesPerToken / 1e6,7:F2} MB/token → {d.BytesPerSecond / 1e9,6:F2} GB/s = {d.BytesPerSecond / m.TriadBytesPerSecond,6:P1} of bandwidth roofline ({roofline:F1} tokens/s), {d.BytesPerSecond / m.TriadNonTemporalBytesPerSecond,6:P1} of non-temporal triad, {d.BytesPerSecond / m.ReadBytesPerSecond,6:P1} of read bandwidth  allocated {d.AllocatedBytesPerToken:F0} B/token"));
+                output.WriteLine(Format($"  decode batch {d.Batch,3}: {d.TokensPerSecond,9:F1} tokens/s  weights {d.WeightBytesPerToken / 1e6,7:F2} MB/token → {d.BytesPerSecond / 1e9,6:F2} GB/s = {d.BytesPerSecond / m.TriadBytesPerSecond,6:P1} of bandwidth roofline ({roofline:F1} tokens/s), {d.BytesPerSecond / m.TriadOrdinaryStoresBytesPerSecond,6:P1} of ordinary-store triad, {d.BytesPerSecond / m.ReadBytesPerSecond,6:P1} of read bandwidth  allocated {d.AllocatedBytesPerToken:F0} B/token"));
                 if (d.Paired is { } paired)
                 {
-                    output.WriteLine(Format($"    against the bandwidth probed around each window (median of {paired.Windows}): triad {paired.TriadBytesPerSecond / 1e9:F1} GB/s, non-temporal triad {paired.TriadNonTemporalBytesPerSecond / 1e9:F1} GB/s, read {paired.ReadBytesPerSecond / 1e9:F1} GB/s → {paired.RooflineFraction:P1} of bandwidth roofline, {paired.NonTemporalTriadFraction:P1} of non-temporal triad, {paired.ReadFraction:P1} of read bandwidth"));
+                    output.WriteLine(Format($"    against the bandwidth probed around each window (median of {paired.Windows}): triad {paired.TriadBytesPerSecond / 1e9:F1} GB/s, ordinary-store triad {paired.TriadOrdinaryStoresBytesPerSecond / 1e9:F1} GB/s, read {paired.ReadBytesPerSecond / 1e9:F1} GB/s → {paired.RooflineFraction:P1} of bandwidth roofline, {paired.OrdinaryStoreTriadFraction:P1} of ordinary-store triad, {paired.ReadFraction:P1} of read bandwidth"));
                 }
             }
         }
@@ -52,7 +52,7 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
         json.WriteBoolean("panel_prefetch_l2", Machine.PanelPrefetchIntoL2);
         json.WriteString("vector", Machine.Vector);
         json.WriteNumber("triad_bytes_per_second", Machine.TriadBytesPerSecond);
-        json.WriteNumber("triad_non_temporal_bytes_per_second", Machine.TriadNonTemporalBytesPerSecond);
+        json.WriteNumber("triad_ordinary_stores_bytes_per_second", Machine.TriadOrdinaryStoresBytesPerSecond);
         json.WriteNumber("read_bytes_per_second", Machine.ReadBytesPerSecond);
         json.WriteNumber("fma_flops_per_second", Machine.FmaFlopsPerSecond);
         json.WriteEndObject();
@@ -113,16 +113,16 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
                 json.WriteNumber("bytes_per_second", d.BytesPerSecond);
                 json.WriteNumber("roofline_fraction", d.BytesPerSecond / Machine.TriadBytesPerSecond);
                 json.WriteNumber("roofline_tokens_per_second", Machine.TriadBytesPerSecond / d.WeightBytesPerToken);
-                json.WriteNumber("non_temporal_triad_fraction", d.BytesPerSecond / Machine.TriadNonTemporalBytesPerSecond);
+                json.WriteNumber("ordinary_store_triad_fraction", d.BytesPerSecond / Machine.TriadOrdinaryStoresBytesPerSecond);
                 json.WriteNumber("read_bandwidth_fraction", d.BytesPerSecond / Machine.ReadBytesPerSecond);
                 json.WriteNumber("allocated_bytes_per_token", d.AllocatedBytesPerToken);
                 if (d.Paired is { } paired)
                 {
                     json.WriteNumber("paired_triad_bytes_per_second", paired.TriadBytesPerSecond);
-                    json.WriteNumber("paired_triad_non_temporal_bytes_per_second", paired.TriadNonTemporalBytesPerSecond);
+                    json.WriteNumber("paired_triad_ordinary_stores_bytes_per_second", paired.TriadOrdinaryStoresBytesPerSecond);
                     json.WriteNumber("paired_read_bytes_per_second", paired.ReadBytesPerSecond);
                     json.WriteNumber("paired_roofline_fraction", paired.RooflineFraction);
-                    json.WriteNumber("paired_non_temporal_triad_fraction", paired.NonTemporalTriadFraction);
+                    json.WriteNumber("paired_ordinary_store_triad_fraction", paired.OrdinaryStoreTriadFraction);
                     json.WriteNumber("paired_read_bandwidth_fraction", paired.ReadFraction);
                 }
                 json.WriteEndObject();

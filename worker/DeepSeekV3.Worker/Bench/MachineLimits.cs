@@ -14,7 +14,7 @@ public sealed record MachineLimits(
     bool PanelPrefetchIntoL2,
     string Vector,
     double TriadBytesPerSecond,
-    double TriadNonTemporalBytesPerSecond,
+    double TriadOrdinaryStoresBytesPerSecond,
     double ReadBytesPerSecond,
     double FmaFlopsPerSecond)
 {

@@ -6,7 +6,7 @@ namespace DeepSeekV3.Worker.Bench;
 
 /// <summary>
 /// Measures the two limits of the engine on this machine with every thread the engine uses: memory bandwidth
-/// (<see cref="BandwidthProbe"/>: STREAM's triad with ordinary and with non-temporal stores, and a pure read) and peak float32 FMA throughput (independent FMA chains
+/// (<see cref="BandwidthProbe"/>: STREAM's triad with non-temporal and with ordinary stores, and a pure read) and peak float32 FMA throughput (independent FMA chains
 /// in registers, so neither memory nor latency limits them). Best of several runs, as STREAM reports.
 /// </summary>
 public static class MachineProbe
@@ -23,7 +23,7 @@ public static class MachineProbe
     public static MachineLimits Measure(int threads, BandwidthProbe bandwidth)
     {
         double triad = Best(bandwidth.TriadBytesPerSecond);
-        double triadNonTemporal = Best(bandwidth.TriadNonTemporalBytesPerSecond);
+        double triadOrdinaryStores = Best(bandwidth.TriadOrdinaryStoresBytesPerSecond);
         double read = Best(bandwidth.ReadBytesPerSecond);
         double fma = FmaPeak(threads);
         return new MachineLimits(
@@ -34,7 +34,7 @@ public static class MachineProbe
             CpuBackend.PanelPrefetchIntoL2,
             Vector512.IsHardwareAccelerated ? "AVX-512 (512-bit)" : Vector256.IsHardwareAccelerated ? "AVX2 (256-bit)" : "128-bit",
             triad,
-            triadNonTemporal,
+            triadOrdinaryStores,
             read,
             fma);
     }

@@ -6,12 +6,12 @@ namespace DeepSeekV3.Worker.Bench;
 /// by half within seconds, so a fraction over limits probed once at the start of the run says as much about the
 /// neighbours as about the kernels; a window over the bandwidth of its own moment does not. Each figure is the median
 /// over windows: the bandwidths of the probes' means per window, and the fractions of each window's weight bytes per
-/// second over its own probes' mean (<see cref="RooflineFraction"/> against the triad with ordinary stores,
-/// <see cref="NonTemporalTriadFraction"/> against the one with non-temporal stores, <see cref="ReadFraction"/> against
-/// the read).
+/// second over its own probes' mean (<see cref="RooflineFraction"/> against the triad with non-temporal stores, the
+/// bench's roofline; <see cref="OrdinaryStoreTriadFraction"/> against the one with ordinary stores;
+/// <see cref="ReadFraction"/> against the read).
 /// </summary>
-public sealed record PairedBandwidth(int Windows, double TriadBytesPerSecond, double TriadNonTemporalBytesPerSecond,
-    double ReadBytesPerSecond, double RooflineFraction, double NonTemporalTriadFraction, double ReadFraction)
+public sealed record PairedBandwidth(int Windows, double TriadBytesPerSecond, double TriadOrdinaryStoresBytesPerSecond,
+    double ReadBytesPerSecond, double RooflineFraction, double OrdinaryStoreTriadFraction, double ReadFraction)
 {
     public static PairedBandwidth FromWindows(IReadOnlyList<BandwidthWindow> windows)
     {
@@ -23,10 +23,10 @@ public sealed record PairedBandwidth(int Windows, double TriadBytesPerSecond, do
         return new PairedBandwidth(
             windows.Count,
             Median(windows.Select(w => w.Around.Triad)),
-            Median(windows.Select(w => w.Around.TriadNonTemporal)),
+            Median(windows.Select(w => w.Around.TriadOrdinaryStores)),
             Median(windows.Select(w => w.Around.Read)),
             Median(windows.Select(w => w.BytesPerSecond / w.Around.Triad)),
-            Median(windows.Select(w => w.BytesPerSecond / w.Around.TriadNonTemporal)),
+            Median(windows.Select(w => w.BytesPerSecond / w.Around.TriadOrdinaryStores)),
             Median(windows.Select(w => w.BytesPerSecond / w.Around.Read)));
     }
 
@@ -38,8 +38,8 @@ public sealed record PairedBandwidth(int Windows, double TriadBytesPerSecond, do
     }
 }
 
-/// <summary>One run of each bandwidth probe, in bytes per second: triad with ordinary stores, with non-temporal stores, read.</summary>
-public readonly record struct BandwidthSample(double Triad, double TriadNonTemporal, double Read);
+/// <summary>One run of each bandwidth probe, in bytes per second: triad with non-temporal stores (the roofline), with ordinary stores, read.</summary>
+public readonly record struct BandwidthSample(double Triad, double TriadOrdinaryStores, double Read);
 
 /// <summary>
 /// One timed window of decode steps (the weight bytes it streamed per second) and the bandwidth probed just before and
@@ -50,6 +50,6 @@ public readonly record struct BandwidthWindow(double BytesPerSecond, BandwidthSa
     /// <summary>The mean of the probes before and after: the bandwidth of the window's own moment.</summary>
     public BandwidthSample Around => new(
         (Before.Triad + After.Triad) / 2,
-        (Before.TriadNonTemporal + After.TriadNonTemporal) / 2,
+        (Before.TriadOrdinaryStores + After.TriadOrdinaryStores) / 2,
         (Before.Read + After.Read) / 2);
 }
