@@ -15,9 +15,9 @@ namespace DeepSeekV3.Worker.Bench;
 /// streamed. The triad with ordinary stores is STREAM as its C source compiles with gcc or clang: each store first reads
 /// its line (write-allocate), so it moves 16 bytes per element and STREAM counts 12, and it reports less than the memory
 /// moved. On the Zen 4 host of 2026-12-07 (six alternating rounds with the real stream.c, gcc -O3 -fopenmp, 2 threads,
-/// whose triad read 29.9–43.4 GB/s): ordinary stores 24.9–38.5 GB/s, non-temporal 37.5–59.1, read 29.1–59.9 — a read-only
-/// stream there beat the ordinary-store triad and reached up to the non-temporal one, so the non-temporal triad is the
-/// stricter bound and the one decode is judged against. The arrays are on huge pages wherever Linux offers them, as the
+/// whose triad read 29.9–43.4 GB/s): ordinary stores 24.9–34.9 GB/s, non-temporal 37.5–44.8, read 29.1–39.2 — a read-only
+/// stream there mostly beat the ordinary-store triad and stayed below the non-temporal one, so the non-temporal triad is
+/// the stricter bound and the one decode is judged against. The arrays are on huge pages wherever Linux offers them, as the
 /// model's weights are by default (<see cref="HugePageArena"/>): the limit is what the machine can do, and a stream over
 /// 4 KiB pages misses the TLB 512 times as often. One run takes a few milliseconds, so a benchmark can probe right
 /// before and after each of its own windows (<see cref="PairedBandwidth"/>): on a shared host the bandwidth moves by
