@@ -15,6 +15,7 @@ public static class Program
           {ServeBenchCommand.Usage}
           {GrpcBenchCommand.Usage}
           {KernelBenchCommand.Usage}
+          {MachineBenchCommand.Usage}
           {DemoCommand.Usage}
           {ServeCommand.Usage}
           {UpCommand.Usage}

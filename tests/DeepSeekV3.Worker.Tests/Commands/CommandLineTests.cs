@@ -133,6 +133,27 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void BenchMachine_PrintsTheLimitsLine_OrTheirJsonObject()
+    {
+        var text = Run("bench", "machine", "--threads", "1");
+        var json = Run("bench", "machine", "--threads", "1", "--json");
+
+        Assert.True(text.Code == 0, text.Error);
+        // One line, the same as the first line of `dsv3 bench`.
+        Assert.Matches(@"^machine: [^\n]*, 1 threads, [^\n]*; memory bandwidth [\d.]+ GB/s \(STREAM triad, non-temporal stores\), [\d.]+ GB/s \(STREAM triad, ordinary stores\), [\d.]+ GB/s \(read\); FMA peak [\d.]+ GFLOP/s\n$",
+            text.Output.Replace("\r\n", "\n", StringComparison.Ordinal));
+        Assert.True(json.Code == 0, json.Error);
+        using var report = JsonDocument.Parse(json.Output);
+        var machine = report.RootElement.GetProperty("machine");
+        Assert.Equal(1, machine.GetProperty("threads").GetInt32());
+        Assert.Equal(DeepSeekV3.Inference.Compute.CpuIdentity.Current.ToString(), machine.GetProperty("cpu").GetString());
+        foreach (string field in new[] { "triad_bytes_per_second", "triad_ordinary_stores_bytes_per_second", "read_bytes_per_second", "fma_flops_per_second" })
+        {
+            Assert.InRange(machine.GetProperty(field).GetDouble(), 1e8, 1e15);
+        }
+    }
+
+    [Fact]
     public void BenchKernels_TwoShapes_PrintsEachProductAgainstTheMachinesLimits()
     {
         var (code, output, error) = Run("bench", "kernels", "--shape", "fp8:64x256", "--shape", "bf16:48x100", "--tokens", "1,6",
@@ -180,6 +201,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData(new[] { "bench", "kernels", "--shape", "fp8:64x64", "--tokens", "0" }, "--tokens must be between 1 and 65536")]
     [InlineData(new[] { "bench", "kernels", "--shape", "bf16:16384x16384", "--copies", "20" }, "20 copies of bf16:16384x16384 would take 10.0 GiB; keep them within 8 GiB")]
     [InlineData(new[] { "bench", "kernels", "--shape", "fp8:1x100000", "--tokens", "30000" }, "30000 tokens of fp8:1x100000 are more values than one array holds; give fewer --tokens")]
+    [InlineData(new[] { "bench", "machine", "--shape", "fp8:64x64" }, "unknown option --shape")]
+    [InlineData(new[] { "bench", "machine", "--threads", "0" }, "--threads must be an integer in [1, 1024], not '0'")]
     public void Run_BadCommandLine_ExitsTwoWithMessage(string[] arguments, string expected)
     {
         var (code, _, error) = Run([.. arguments.Select(a => a == "GOLDEN" ? Golden("tiny-bf16") : a)]);

@@ -12,7 +12,7 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
     public void WriteText(TextWriter output)
     {
         var m = Machine;
-        output.WriteLine(Format($"machine: {m.Description}; memory bandwidth {m.TriadBytesPerSecond / 1e9:F1} GB/s (STREAM triad, non-temporal stores), {m.TriadOrdinaryStoresBytesPerSecond / 1e9:F1} GB/s (STREAM triad, ordinary stores), {m.ReadBytesPerSecond / 1e9:F1} GB/s (read); FMA peak {m.FmaFlopsPerSecond / 1e9:F1} GFLOP/s"));
+        output.WriteLine(MachineLine(m));
         foreach (var k in Kernels)
         {
             output.WriteLine(k.Tokens == 1
@@ -40,22 +40,32 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
         }
     }
 
+    /// <summary>What the machine is and can do, as the first line of every engine bench (and all of <c>dsv3 bench machine</c>).</summary>
+    public static string MachineLine(MachineLimits m) =>
+        Format($"machine: {m.Description}; memory bandwidth {m.TriadBytesPerSecond / 1e9:F1} GB/s (STREAM triad, non-temporal stores), {m.TriadOrdinaryStoresBytesPerSecond / 1e9:F1} GB/s (STREAM triad, ordinary stores), {m.ReadBytesPerSecond / 1e9:F1} GB/s (read); FMA peak {m.FmaFlopsPerSecond / 1e9:F1} GFLOP/s");
+
+    /// <summary>The <c>machine</c> object of the JSON report (the whole of <c>dsv3 bench machine --json</c>).</summary>
+    public static void WriteMachine(Utf8JsonWriter json, MachineLimits m)
+    {
+        json.WriteStartObject("machine");
+        json.WriteNumber("threads", m.Threads);
+        json.WriteString("cpu", m.Cpu);
+        json.WriteBoolean("stream_prefetch", m.StreamPrefetch);
+        json.WriteBoolean("wide_row_prefetch", m.WideRowPrefetch);
+        json.WriteBoolean("panel_prefetch_l2", m.PanelPrefetchIntoL2);
+        json.WriteString("vector", m.Vector);
+        json.WriteNumber("triad_bytes_per_second", m.TriadBytesPerSecond);
+        json.WriteNumber("triad_ordinary_stores_bytes_per_second", m.TriadOrdinaryStoresBytesPerSecond);
+        json.WriteNumber("read_bytes_per_second", m.ReadBytesPerSecond);
+        json.WriteNumber("fma_flops_per_second", m.FmaFlopsPerSecond);
+        json.WriteEndObject();
+    }
+
     public void WriteJson(Stream stream)
     {
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
-        json.WriteStartObject("machine");
-        json.WriteNumber("threads", Machine.Threads);
-        json.WriteString("cpu", Machine.Cpu);
-        json.WriteBoolean("stream_prefetch", Machine.StreamPrefetch);
-        json.WriteBoolean("wide_row_prefetch", Machine.WideRowPrefetch);
-        json.WriteBoolean("panel_prefetch_l2", Machine.PanelPrefetchIntoL2);
-        json.WriteString("vector", Machine.Vector);
-        json.WriteNumber("triad_bytes_per_second", Machine.TriadBytesPerSecond);
-        json.WriteNumber("triad_ordinary_stores_bytes_per_second", Machine.TriadOrdinaryStoresBytesPerSecond);
-        json.WriteNumber("read_bytes_per_second", Machine.ReadBytesPerSecond);
-        json.WriteNumber("fma_flops_per_second", Machine.FmaFlopsPerSecond);
-        json.WriteEndObject();
+        WriteMachine(json, Machine);
         json.WriteStartArray("kernels");
         foreach (var k in Kernels)
         {

@@ -40,6 +40,11 @@ public static class BenchCommand
             return KernelBenchCommand.Run([.. arguments.Skip(1)], output);
         }
 
+        if (arguments.Count > 0 && arguments[0] == "machine")
+        {
+            return MachineBenchCommand.Run([.. arguments.Skip(1)], output);
+        }
+
         var args = new CommandLineArguments(arguments, new HashSet<string> { "json", "pool-profile" });
         var models = args.All("model").ToList();
         string preset = args.Optional("preset") ?? "small";
