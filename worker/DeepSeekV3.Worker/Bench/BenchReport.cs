@@ -44,8 +44,28 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
     public static string MachineLine(MachineLimits m) =>
         Format($"machine: {m.Description}; memory bandwidth {m.TriadBytesPerSecond / 1e9:F1} GB/s (STREAM triad, non-temporal stores), {m.TriadOrdinaryStoresBytesPerSecond / 1e9:F1} GB/s (STREAM triad, ordinary stores), {m.ReadBytesPerSecond / 1e9:F1} GB/s (read); FMA peak {m.FmaFlopsPerSecond / 1e9:F1} GFLOP/s");
 
-    /// <summary>The <c>machine</c> object of the JSON report (the whole of <c>dsv3 bench machine --json</c>).</summary>
-    public static void WriteMachine(Utf8JsonWriter json, MachineLimits m)
+    /// <summary>The report as one JSON object whose fields the README documents.</summary>
+    public void WriteJson(TextWriter output) => WriteDocument(output, WriteFields);
+
+    /// <summary><c>dsv3 bench machine --json</c>: the report's <c>machine</c> object alone, in an object of its own.</summary>
+    public static void WriteMachineJson(TextWriter output, MachineLimits machine) =>
+        WriteDocument(output, json => WriteMachine(json, machine));
+
+    /// <summary>One indented JSON object holding what <paramref name="fields"/> writes, as a line of text.</summary>
+    private static void WriteDocument(TextWriter output, Action<Utf8JsonWriter> fields)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            fields(json);
+            json.WriteEndObject();
+        }
+
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static void WriteMachine(Utf8JsonWriter json, MachineLimits m)
     {
         json.WriteStartObject("machine");
         json.WriteNumber("threads", m.Threads);
@@ -61,10 +81,8 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
         json.WriteEndObject();
     }
 
-    public void WriteJson(Stream stream)
+    private void WriteFields(Utf8JsonWriter json)
     {
-        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
-        json.WriteStartObject();
         WriteMachine(json, Machine);
         json.WriteStartArray("kernels");
         foreach (var k in Kernels)
@@ -143,7 +161,6 @@ public sealed record BenchReport(MachineLimits Machine, IReadOnlyList<KernelResu
         }
 
         json.WriteEndArray();
-        json.WriteEndObject();
     }
 
     private static string Placement(WeightPlacement placement) => placement.ProcessHugePageBytes is { } bytes

@@ -92,9 +92,7 @@ public static class BenchCommand
         var report = new BenchReport(MachineProbe.WithFmaPeakRetaken(machine), kernels, results);
         if (json)
         {
-            using var buffer = new MemoryStream();
-            report.WriteJson(buffer);
-            output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+            report.WriteJson(output);
         }
         else
         {

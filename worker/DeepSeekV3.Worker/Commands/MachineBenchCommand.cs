@@ -1,4 +1,3 @@
-using System.Text.Json;
 using DeepSeekV3.Worker.Bench;
 
 namespace DeepSeekV3.Worker.Commands;
@@ -20,21 +19,15 @@ public static class MachineBenchCommand
         bool json = args.Flag("json");
         args.RejectUnknown();
         var machine = MachineProbe.Measure(threads);
-        if (!json)
+        if (json)
+        {
+            BenchReport.WriteMachineJson(output, machine);
+        }
+        else
         {
             output.WriteLine(BenchReport.MachineLine(machine));
-            return 0;
         }
 
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            writer.WriteStartObject();
-            BenchReport.WriteMachine(writer, machine);
-            writer.WriteEndObject();
-        }
-
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
         return 0;
     }
 }
