@@ -188,6 +188,58 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.F8E4M3Blocked, 5, 2)]
+    [InlineData(WeightFormat.F8E4M3Blocked, 7, 3)]
+    [InlineData(WeightFormat.BF16, 5, 2)]
+    [InlineData(WeightFormat.BF16, 3, 4)]
+    public void LinearGroup_OneTokenProductsThatDoNotDivideAmongThreads_MatchNaive(WeightFormat format, int products, int threads)
+    {
+        // A batch-1 MoE layer's products are one task each; when their count leaves a remainder over the threads, the
+        // last ones are cut into pieces. Every row must still be written once, with its own product's result: y starts
+        // as NaN, so a row no piece wrote fails the comparison.
+        var weights = new TestWeight[products];
+        var x = new float[products][];
+        var y = new float[products][];
+        for (int p = 0; p < products; p++)
+        {
+            weights[p] = TestWeight.Create(format, 384, 256, seed: 70 + p);
+            x[p] = Random(256, seed: 90 + p);
+            y[p] = new float[384];
+            Array.Fill(y[p], float.NaN);
+        }
+
+        using var backend = new CpuBackend(threads);
+        var handles = new List<GCHandle>();
+        try
+        {
+            var group = new LinearProduct[products];
+            unsafe
+            {
+                for (int p = 0; p < products; p++)
+                {
+                    var xHandle = GCHandle.Alloc(x[p], GCHandleType.Pinned);
+                    var yHandle = GCHandle.Alloc(y[p], GCHandleType.Pinned);
+                    handles.Add(xHandle);
+                    handles.Add(yHandle);
+                    group[p] = new LinearProduct(weights[p].Matrix, (float*)xHandle.AddrOfPinnedObject(), 1, (float*)yHandle.AddrOfPinnedObject());
+                }
+            }
+
+            backend.LinearGroup(group);
+        }
+        finally
+        {
+            handles.ForEach(handle => handle.Free());
+        }
+
+        for (int p = 0; p < products; p++)
+        {
+            Assert.InRange(MaxDifference(y[p], NaiveKernels.Linear(x[p], 1, weights[p].Matrix)), 0, Tolerance);
+            weights[p].Dispose();
+        }
+    }
+
+    [Theory]
     [InlineData(WeightFormat.BF16, 57)]
     [InlineData(WeightFormat.F8E4M3Blocked, 90)]
     public void Linear_Prefill_IgnoresWhatTheScratchHeldBefore(WeightFormat format, int tokens)
@@ -414,7 +466,7 @@ public sealed unsafe class CpuBackendTests
                 {
                     Array.Clear(codes);
                     codes[marked] = 0x38;
-                    Fp8WideDecoder.Load64(code, out var v0, out var v1, out var v2, out var v3);
+                    Fp8WideDecoder.Load64(code, Fp8WideDecoder.Constants.Create(), out var v0, out var v1, out var v2, out var v3);
                     var products = (v0 * Vector512.Load(to + step)) + (v1 * Vector512.Load(to + step + 16))
                         + (v2 * Vector512.Load(to + step + 32)) + (v3 * Vector512.Load(to + step + 48));
                     Assert.Equal(2f * (step + marked), Vector512.Sum(products) * Fp8Decoder.InputScale * Fp8Decoder.OutputScale);

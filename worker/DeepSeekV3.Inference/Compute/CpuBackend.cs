@@ -86,7 +86,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     {
         var job = _grouped;
         _packInput.Clear();
-        job.Set(products, _packInput);
+        job.Set(products, _packInput, _pool.Threads);
         if (_packInput.Tasks > 0)
         {
             job.UsePackedInput(PackPlannedInputs());

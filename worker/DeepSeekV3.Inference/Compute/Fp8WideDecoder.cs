@@ -35,21 +35,43 @@ internal static unsafe class Fp8WideDecoder
     /// The 64 codes at <paramref name="codes"/> as four vectors of floats: within each 16-code lane L (codes 16L..16L+15),
     /// <paramref name="v0"/>[4L + d] is code 16L + 2d, <paramref name="v1"/>[4L + d] code 16L + 2d + 1,
     /// <paramref name="v2"/> and <paramref name="v3"/> the same for codes 16L + 8 + 2d (+ 1), d &lt; 4.
+    /// The caller makes <paramref name="constants"/> once, before its loop: the JIT does not hoist a
+    /// <c>Vector512.Create</c> of a constant out of one, and left three broadcasts from memory and three register copies
+    /// in every 128-code block of the batch-1 kernels, beside 26 operations (Zen 4, one thread, in L2, products alternating
+    /// with the previous build in one process, medians: 1024 × 1024 2.9 %, 512 × 7168 4.3 % faster; 1024 × 384 0.4 %).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Load64(byte* codes, out Vector512<float> v0, out Vector512<float> v1, out Vector512<float> v2,
-        out Vector512<float> v3)
+    public static void Load64(byte* codes, in Constants constants, out Vector512<float> v0, out Vector512<float> v1,
+        out Vector512<float> v2, out Vector512<float> v3)
     {
         var bytes = Vector512.Load(codes);
-        var high = Gfni.V512.GaloisFieldAffineTransform(bytes, Vector512.Create(HighByteMatrix).AsByte(), 0);
-        var low = Gfni.V512.GaloisFieldAffineTransform(bytes, Vector512.Create(LowByteMatrix).AsByte(), 0);
+        var high = Gfni.V512.GaloisFieldAffineTransform(bytes, constants.HighByte, 0);
+        var low = Gfni.V512.GaloisFieldAffineTransform(bytes, constants.LowByte, 0);
         var first = Avx512BW.UnpackLow(low, high).AsUInt32(); // lane L: bfloat16 of codes 16L..16L+7
         var second = Avx512BW.UnpackHigh(low, high).AsUInt32(); // codes 16L+8..16L+15
-        var oddHalf = Vector512.Create(0xFFFF0000u);
         v0 = Avx512F.ShiftLeftLogical(first, 16).AsSingle();
-        v1 = (first & oddHalf).AsSingle();
+        v1 = (first & constants.OddHalf).AsSingle();
         v2 = Avx512F.ShiftLeftLogical(second, 16).AsSingle();
-        v3 = (second & oddHalf).AsSingle();
+        v3 = (second & constants.OddHalf).AsSingle();
+    }
+
+    /// <summary>The decoder's three constant vectors, for a kernel to make once before its loop.</summary>
+    public readonly struct Constants
+    {
+        public readonly Vector512<byte> HighByte;
+        public readonly Vector512<byte> LowByte;
+        public readonly Vector512<uint> OddHalf;
+
+        private Constants(Vector512<byte> highByte, Vector512<byte> lowByte, Vector512<uint> oddHalf)
+        {
+            HighByte = highByte;
+            LowByte = lowByte;
+            OddHalf = oddHalf;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Constants Create() =>
+            new(Vector512.Create(HighByteMatrix).AsByte(), Vector512.Create(LowByteMatrix).AsByte(), Vector512.Create(0xFFFF0000u));
     }
 
     /// <summary>

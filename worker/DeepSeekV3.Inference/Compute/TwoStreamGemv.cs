@@ -333,12 +333,13 @@ internal static unsafe class TwoStreamGemv
         float* scalesA = weight.ScaleRow(rowIndexA);
         float* scalesB = weight.ScaleRow(rowIndexB);
         Vector512<float> sumA = default, sumB = default;
+        var constants = Fp8WideDecoder.Constants.Create();
         for (int start = 0, block = 0; start < columns; start += WideBlock, block++)
         {
             TPrefetch.Ahead(rowA + start);
             TPrefetch.Ahead(rowB + start);
-            sumA = Avx512F.FusedMultiplyAdd(WideBlockDot(rowA + start, x + start), Vector512.Create(scalesA[block]), sumA);
-            sumB = Avx512F.FusedMultiplyAdd(WideBlockDot(rowB + start, x + start), Vector512.Create(scalesB[block]), sumB);
+            sumA = Avx512F.FusedMultiplyAdd(WideBlockDot(rowA + start, x + start, constants), Vector512.Create(scalesA[block]), sumA);
+            sumB = Avx512F.FusedMultiplyAdd(WideBlockDot(rowB + start, x + start, constants), Vector512.Create(scalesB[block]), sumB);
         }
 
         totalA = sumA;
@@ -358,16 +359,17 @@ internal static unsafe class TwoStreamGemv
         float* scalesB0 = weight.ScaleRow(rowIndexB);
         float* scalesB1 = weight.ScaleRow(rowIndexB + 1);
         Vector512<float> sumA0 = default, sumA1 = default, sumB0 = default, sumB1 = default;
+        var constants = Fp8WideDecoder.Constants.Create();
         for (int start = 0, block = 0; start < columns; start += WideBlock, block++)
         {
             TPrefetch.Ahead(rowA + start);
             TPrefetch.Ahead(rowA + columns + start);
             TPrefetch.Ahead(rowB + start);
             TPrefetch.Ahead(rowB + columns + start);
-            sumA0 = Avx512F.FusedMultiplyAdd(WideBlockDot(rowA + start, x + start), Vector512.Create(scalesA0[block]), sumA0);
-            sumA1 = Avx512F.FusedMultiplyAdd(WideBlockDot(rowA + columns + start, x + start), Vector512.Create(scalesA1[block]), sumA1);
-            sumB0 = Avx512F.FusedMultiplyAdd(WideBlockDot(rowB + start, x + start), Vector512.Create(scalesB0[block]), sumB0);
-            sumB1 = Avx512F.FusedMultiplyAdd(WideBlockDot(rowB + columns + start, x + start), Vector512.Create(scalesB1[block]), sumB1);
+            sumA0 = Avx512F.FusedMultiplyAdd(WideBlockDot(rowA + start, x + start, constants), Vector512.Create(scalesA0[block]), sumA0);
+            sumA1 = Avx512F.FusedMultiplyAdd(WideBlockDot(rowA + columns + start, x + start, constants), Vector512.Create(scalesA1[block]), sumA1);
+            sumB0 = Avx512F.FusedMultiplyAdd(WideBlockDot(rowB + start, x + start, constants), Vector512.Create(scalesB0[block]), sumB0);
+            sumB1 = Avx512F.FusedMultiplyAdd(WideBlockDot(rowB + columns + start, x + start, constants), Vector512.Create(scalesB1[block]), sumB1);
         }
 
         totalA0 = sumA0;
@@ -392,14 +394,14 @@ internal static unsafe class TwoStreamGemv
     /// 17.5 → 16.7 cycles a block at 2048 columns, 17.1 → 16.0 at 7168).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> WideBlockDot(byte* codes, float* x)
+    private static Vector512<float> WideBlockDot(byte* codes, float* x, in Fp8WideDecoder.Constants constants)
     {
-        Fp8WideDecoder.Load64(codes, out var w0, out var w1, out var w2, out var w3);
+        Fp8WideDecoder.Load64(codes, constants, out var w0, out var w1, out var w2, out var w3);
         var s0 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(x), Vector512<float>.Zero);
         var s1 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(x + 16), Vector512<float>.Zero);
         s0 = Avx512F.FusedMultiplyAdd(w2, Vector512.Load(x + 32), s0);
         s1 = Avx512F.FusedMultiplyAdd(w3, Vector512.Load(x + 48), s1);
-        Fp8WideDecoder.Load64(codes + 64, out w0, out w1, out w2, out w3);
+        Fp8WideDecoder.Load64(codes + 64, constants, out w0, out w1, out w2, out w3);
         s0 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(x + 64), s0);
         s1 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(x + 80), s1);
         s0 = Avx512F.FusedMultiplyAdd(w2, Vector512.Load(x + 96), s0);
