@@ -188,6 +188,29 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.F8E4M3Blocked, 768, 384, 2, 2)] // 295 KB: a slice per thread, not 8 of 37 KB
+    [InlineData(WeightFormat.F8E4M3Blocked, 1536, 512, 3, 3)] // 786 KB: 3 slices of 256 KB
+    [InlineData(WeightFormat.BF16, 640, 1024, 2, 4)] // 1.3 MB: 5 slices of 256 KB, rounded down to what 2 threads divide
+    [InlineData(WeightFormat.F8E4M3Blocked, 2816, 1024, 2, 8)] // 2.9 MB: 8 slices (4 a thread), as for any product
+    public void Linear_OneToken_SlicesOfAtLeast256KB_MatchNaive(WeightFormat format, int rows, int columns, int threads, int slices)
+    {
+        // Batch-1 slices start two cold streams each; small products are cut into fewer of them. y starts as NaN: a row
+        // no slice wrote fails the comparison. The pool profile names the cut the run used.
+        using var weight = TestWeight.Create(format, rows, columns, seed: 81);
+        var x = Random(columns, seed: 82);
+        var y = new float[rows];
+        Array.Fill(y, float.NaN);
+        using var backend = new CpuBackend(threads);
+        var profile = new PoolProfile();
+        backend.PoolProfile = profile;
+
+        backend.Linear(x, 1, weight.Matrix, 0, rows, y);
+
+        Assert.InRange(MaxDifference(y, NaiveKernels.Linear(x, 1, weight.Matrix)), 0, 4 * Tolerance);
+        Assert.Contains(profile.Rows, row => row.Job.StartsWith($"Linear {rows}x{columns} {format}, 1 tokens, {slices}x1 tasks", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData(WeightFormat.F8E4M3Blocked, 5, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 7, 3)]
     [InlineData(WeightFormat.BF16, 5, 2)]

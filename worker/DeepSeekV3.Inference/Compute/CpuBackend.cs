@@ -71,7 +71,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         fixed (float* yPointer = y)
         {
             var job = _linear;
-            job.Set(weight, xPointer, yPointer, n, rowStart, rowCount, Tasks(rowCount, (long)n * weight.Columns), _pool.Threads);
+            job.Set(weight, xPointer, yPointer, n, rowStart, rowCount, n == 1 ? OneTokenTasks(weight, rowCount) : Tasks(rowCount, (long)n * weight.Columns), _pool.Threads);
             _packInput.Clear();
             if (job.RepacksInput && _packInput.Add(xPointer, n, weight.Columns) == 0)
             {
@@ -434,6 +434,32 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     // Two per thread: equal slices, with a little slack for a thread that starts late.
     private int ElementwiseTasks => _pool.Threads * 2;
+
+    /// <summary>
+    /// Slices for one token through <paramref name="rowCount"/> rows of <paramref name="weight"/>: as
+    /// <see cref="Tasks"/> allows, but none streaming less than <see cref="MinBytesPerOneTokenTask"/> unless that would
+    /// leave a thread idle.
+    /// </summary>
+    private int OneTokenTasks(in WeightMatrix weight, int rowCount)
+    {
+        int byWork = Tasks(rowCount, weight.Columns);
+        if (byWork <= _pool.Threads)
+        {
+            return byWork;
+        }
+
+        long bytes = weight.StoredBytes * rowCount / weight.Rows;
+        return (int)Math.Min(byWork, Math.Max(_pool.Threads, bytes / MinBytesPerOneTokenTask));
+    }
+
+    /// <summary>
+    /// A batch-1 slice reads its rows as two streams that start cold (<see cref="TwoStreamGemv"/>), and each task
+    /// arranges its own x: 8 slices of an attention projection (768 × 384 FP8: 37 KB each) spent more time starting
+    /// than streaming. Zen 4, both cores, weights from memory, this rule alternating with 8 slices in one process
+    /// (medians of 3-s runs, 3 runs): 768 × 384 FP8 1.17-1.25× as fast, 1024 × 512 FP8 1.11-1.20×, BF16 1.02-1.05×,
+    /// 1.5 MB and up within ±2 %; batch-1 decode, steps alternating, 5 runs: FP8 +0.7 to +2.4 %, BF16 -0.1 to +1.7 %.
+    /// </summary>
+    private const long MinBytesPerOneTokenTask = 256 * 1024;
 
     /// <summary>
     /// How many tasks to cut <paramref name="count"/> items into: one when the work is too small to share, else a few
