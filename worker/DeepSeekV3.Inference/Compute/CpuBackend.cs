@@ -457,7 +457,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     /// arranges its own x: 8 slices of an attention projection (768 × 384 FP8: 37 KB each) spent more time starting
     /// than streaming. Zen 4, both cores, weights from memory, this rule alternating with 8 slices in one process
     /// (medians of 3-s runs, 3 runs): 768 × 384 FP8 1.17-1.25× as fast, 1024 × 512 FP8 1.11-1.20×, BF16 1.02-1.05×,
-    /// 1.5 MB and up within ±2 %; batch-1 decode, steps alternating, 5 runs: FP8 +0.7 to +2.4 %, BF16 -0.1 to +1.7 %.
+    /// 1.5 MB and up 0.97-1.02×; batch-1 decode, steps alternating, 5 runs: FP8 +0.7 to +2.4 %, BF16 -0.1 to +1.7 %.
     /// </summary>
     private const long MinBytesPerOneTokenTask = 256 * 1024;
 
