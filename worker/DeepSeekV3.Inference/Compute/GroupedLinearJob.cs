@@ -47,18 +47,7 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
             int unit = LinearRows.TaskGranularity(weight, product.N);
             int cut = LinearRows.CutRows(weight, product.N, unit);
             int chunks = (int)Math.Clamp(work / WorkPerTask, 1, (product.Rows + unit - 1) / unit);
-            int panels = (product.Rows + cut - 1) / cut;
-            for (int c = 0; c < chunks; c++)
-            {
-                int first = (int)((long)panels * c / chunks) * cut;
-                int end = Math.Min(product.Rows, (int)((long)panels * (c + 1) / chunks) * cut);
-                if (Tasks == _tasks.Length)
-                {
-                    Array.Resize(ref _tasks, _tasks.Length * 2);
-                }
-
-                _tasks[Tasks++] = (p, first, end, (long)(end - first) * weight.Columns * product.N);
-            }
+            AddTasks(p, 0, product.Rows, chunks, cut);
 
             _packedOffsets[p] = chunks > 1 && LinearRows.UsesPacked(weight, product.N) ? packing.Add(product.X, product.N, weight.Columns) : -1;
         }
@@ -86,35 +75,38 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
             return;
         }
 
+        // The tail is cut in place of itself: its tasks are set aside, then their pieces appended.
         int whole = Tasks - remainder;
-        for (int i = whole; i < whole + remainder; i++)
+        Span<(int Product, int First, int End, long Work)> tail = stackalloc (int, int, int, long)[remainder];
+        _tasks.AsSpan(whole, remainder).CopyTo(tail);
+        Tasks = whole;
+        foreach (var (index, first, end, _) in tail)
         {
-            var (index, first, end, _) = _tasks[i];
             var product = _products[index];
             int cut = LinearRows.CutRows(product.Weight, product.N, LinearRows.TaskGranularity(product.Weight, product.N));
-            int panels = (end - first + cut - 1) / cut;
-            int pieces = Math.Min(threads, panels);
-            for (int piece = 0; piece < pieces; piece++)
-            {
-                int pieceFirst = first + ((int)((long)panels * piece / pieces) * cut);
-                int pieceEnd = Math.Min(end, first + ((int)((long)panels * (piece + 1) / pieces) * cut));
-                var task = (index, pieceFirst, pieceEnd, (long)(pieceEnd - pieceFirst) * product.Weight.Columns * product.N);
-                if (piece == 0)
-                {
-                    _tasks[i] = task;
-                    continue;
-                }
-
-                if (Tasks == _tasks.Length)
-                {
-                    Array.Resize(ref _tasks, _tasks.Length * 2);
-                }
-
-                _tasks[Tasks++] = task;
-            }
+            AddTasks(index, first, end, Math.Min(threads, (end - first + cut - 1) / cut), cut);
         }
 
         _tasks.AsSpan(0, Tasks).Sort(static (a, b) => b.Work.CompareTo(a.Work));
+    }
+
+    /// <summary>Rows [first, end) of product <paramref name="index"/> as <paramref name="pieces"/> tasks of whole <paramref name="cut"/>-row panels.</summary>
+    private void AddTasks(int index, int first, int end, int pieces, int cut)
+    {
+        var product = _products[index];
+        long workPerRow = (long)product.Weight.Columns * product.N;
+        int panels = (end - first + cut - 1) / cut;
+        for (int piece = 0; piece < pieces; piece++)
+        {
+            int pieceFirst = first + ((int)((long)panels * piece / pieces) * cut);
+            int pieceEnd = Math.Min(end, first + ((int)((long)panels * (piece + 1) / pieces) * cut));
+            if (Tasks == _tasks.Length)
+            {
+                Array.Resize(ref _tasks, _tasks.Length * 2);
+            }
+
+            _tasks[Tasks++] = (index, pieceFirst, pieceEnd, (pieceEnd - pieceFirst) * workPerRow);
+        }
     }
 
     /// <summary>The packing pass's output, for the products planned into it.</summary>
