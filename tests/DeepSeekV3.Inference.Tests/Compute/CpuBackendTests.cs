@@ -263,6 +263,92 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.F8E4M3Blocked, 384, 1024, 5, 2)] // a batch-1 MoE layer: 4 whole tasks and two halves
+    [InlineData(WeightFormat.F8E4M3Blocked, 2816, 1024, 1, 3)] // the dense MLP, cut into many tasks
+    [InlineData(WeightFormat.F8E4M3Blocked, 129, 256, 3, 2)] // an odd last row
+    [InlineData(WeightFormat.F8E4M3Blocked, 99, 320, 2, 2)] // columns off the 128-column blocks: the fallback
+    [InlineData(WeightFormat.BF16, 384, 1024, 5, 2)]
+    [InlineData(WeightFormat.BF16, 101, 200, 3, 4)]
+    [InlineData(WeightFormat.F32, 48, 192, 2, 2)]
+    public void LinearGroup_SiluGatedProducts_MatchSiluOfGateTimesUp(WeightFormat format, int rows, int columns, int products, int threads)
+    {
+        // y = silu(gate · x) ⊙ (up · x), each task reading its rows of both matrices and applying the activation itself.
+        // y starts as NaN, so a row no task finished fails the comparison.
+        var gates = new TestWeight[products];
+        var ups = new TestWeight[products];
+        var x = new float[products][];
+        var y = new float[products][];
+        for (int p = 0; p < products; p++)
+        {
+            gates[p] = TestWeight.Create(format, rows, columns, seed: 110 + p);
+            ups[p] = TestWeight.Create(format, rows, columns, seed: 130 + p);
+            x[p] = Random(columns, seed: 150 + p);
+            y[p] = new float[rows];
+            Array.Fill(y[p], float.NaN);
+        }
+
+        using var backend = new CpuBackend(threads);
+        var handles = new List<GCHandle>();
+        try
+        {
+            var group = new LinearProduct[products];
+            unsafe
+            {
+                for (int p = 0; p < products; p++)
+                {
+                    var xHandle = GCHandle.Alloc(x[p], GCHandleType.Pinned);
+                    var yHandle = GCHandle.Alloc(y[p], GCHandleType.Pinned);
+                    handles.Add(xHandle);
+                    handles.Add(yHandle);
+                    group[p] = LinearProduct.SiluGated(gates[p].Matrix, ups[p].Matrix, (float*)xHandle.AddrOfPinnedObject(),
+                        (float*)yHandle.AddrOfPinnedObject());
+                }
+            }
+
+            backend.LinearGroup(group);
+        }
+        finally
+        {
+            handles.ForEach(handle => handle.Free());
+        }
+
+        for (int p = 0; p < products; p++)
+        {
+            var gate = NaiveKernels.Linear(x[p], 1, gates[p].Matrix);
+            var up = NaiveKernels.Linear(x[p], 1, ups[p].Matrix);
+            var expected = new float[rows];
+            for (int r = 0; r < rows; r++)
+            {
+                expected[r] = gate[r] / (1 + MathF.Exp(-gate[r])) * up[r];
+            }
+
+            // silu(g) · u is about |g · u|: each sum's rounding (relative to its own size) grows with the other.
+            float scale = Math.Max(1, expected.Max(Math.Abs));
+            Assert.InRange(MaxDifference(y[p], expected), 0, Tolerance * scale);
+            gates[p].Dispose();
+            ups[p].Dispose();
+        }
+    }
+
+    [Fact]
+    public void SiluGated_UpOfAnotherShapeOrFormat_IsRefused()
+    {
+        using var gate = TestWeight.Create(WeightFormat.BF16, 64, 128, seed: 1);
+        using var taller = TestWeight.Create(WeightFormat.BF16, 68, 128, seed: 2);
+        using var fp8 = TestWeight.Create(WeightFormat.F8E4M3Blocked, 64, 128, seed: 3);
+        var buffer = new float[128];
+        unsafe
+        {
+            fixed (float* pointer = buffer)
+            {
+                float* p = pointer;
+                Assert.Throws<ArgumentException>(() => LinearProduct.SiluGated(gate.Matrix, taller.Matrix, p, p));
+                Assert.Throws<ArgumentException>(() => LinearProduct.SiluGated(gate.Matrix, fp8.Matrix, p, p));
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(WeightFormat.BF16, 57)]
     [InlineData(WeightFormat.F8E4M3Blocked, 90)]
     public void Linear_Prefill_IgnoresWhatTheScratchHeldBefore(WeightFormat format, int tokens)

@@ -116,6 +116,12 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
     {
         var (index, first, end, _) = _tasks[task];
         var product = _products[index];
+        if (product.IsGated)
+        {
+            LinearRows.ComputeSiluGated(product.Weight, product.Up, product.X, product.Y, first, end);
+            return;
+        }
+
         if (_packedOffsets[index] >= 0 && _packed != null)
         {
             LinearRows.ComputePrepacked(product.Weight, _packed + _packedOffsets[index], product.X, product.N, 0, product.N, product.Y,

@@ -141,8 +141,10 @@ internal static unsafe class TwoStreamGemv
             }
             else
             {
-                Fp8WidePair<TPrefetch>(weight, firstRow + r, firstRow + half + r, xArranged, out var a0, out var b0);
-                Fp8WidePair<TPrefetch>(weight, firstRow + r + 1, firstRow + half + r + 1, xArranged, out var a1, out var b1);
+                Fp8WidePair<TPrefetch>(RowOf(weight, firstRow + r), weight.ScaleRow(firstRow + r), RowOf(weight, firstRow + half + r),
+                    weight.ScaleRow(firstRow + half + r), weight.Columns, xArranged, out var a0, out var b0);
+                Fp8WidePair<TPrefetch>(RowOf(weight, firstRow + r + 1), weight.ScaleRow(firstRow + r + 1), RowOf(weight, firstRow + half + r + 1),
+                    weight.ScaleRow(firstRow + half + r + 1), weight.Columns, xArranged, out var a1, out var b1);
                 StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y, r, half + r);
             }
         }
@@ -150,11 +152,95 @@ internal static unsafe class TwoStreamGemv
         for (; r < half; r++)
         {
             int partner = half + r < rows ? half + r : r;
-            Fp8WidePair<TPrefetch>(weight, firstRow + r, firstRow + partner, xArranged, out var a, out var b);
+            Fp8WidePair<TPrefetch>(RowOf(weight, firstRow + r), weight.ScaleRow(firstRow + r), RowOf(weight, firstRow + partner),
+                weight.ScaleRow(firstRow + partner), weight.Columns, xArranged, out var a, out var b);
             y[r] = Vector512.Sum(a) * Fp8Decoder.OutputScale;
             y[partner] = Vector512.Sum(b) * Fp8Decoder.OutputScale;
         }
     }
+
+    /// <summary>
+    /// gate[r] = W_gate[firstRow + r] · x and up[r] = W_up[firstRow + r] · x for <paramref name="rows"/> rows of two BF16
+    /// matrices of one shape (an MLP's gate and up projections), x in the pair layout of
+    /// <see cref="Bf16PairKernel.Deinterleave"/>. The two streams are the two matrices' rows, so each runs the task's whole
+    /// length in one matrix, twice as long as <see cref="Bf16"/>'s two halves of one.
+    /// </summary>
+    public static void Bf16GateUp(byte* gateRows, byte* upRows, int rows, int columns, float* xPaired, float* gate, float* up)
+    {
+        long rowBytes = 2L * columns;
+        int r = 0;
+        for (; r + 1 < rows; r += 2)
+        {
+            Bf16Pair(gateRows + (r * rowBytes), upRows + (r * rowBytes), columns, xPaired, out var g0, out var u0, out float tg0, out float tu0);
+            Bf16Pair(gateRows + ((r + 1) * rowBytes), upRows + ((r + 1) * rowBytes), columns, xPaired, out var g1, out var u1, out float tg1,
+                out float tu1);
+            var sums = HorizontalSums.Four(g0, g1, u0, u1);
+            gate[r] = sums[0] + tg0;
+            gate[r + 1] = sums[1] + tg1;
+            up[r] = sums[2] + tu0;
+            up[r + 1] = sums[3] + tu1;
+        }
+
+        if (r < rows)
+        {
+            Bf16Pair(gateRows + (r * rowBytes), upRows + (r * rowBytes), columns, xPaired, out var g, out var u, out float tg, out float tu);
+            gate[r] = Vector512.Sum(g) + tg;
+            up[r] = Vector512.Sum(u) + tu;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Bf16GateUp"/> for two FP8 matrices of one shape that <see cref="CanTakeArranged"/>, x arranged
+    /// (<see cref="Fp8WideDecoder.Arrange"/>, multiplied by <see cref="Fp8Decoder.InputScale"/>).
+    /// </summary>
+    public static void Fp8GateUp(in WeightMatrix gateWeight, in WeightMatrix upWeight, int firstRow, int rows, float* xArranged, float* gate,
+        float* up)
+    {
+        if (!CanTakeArranged(gateWeight) || !CanTakeArranged(upWeight))
+        {
+            throw new ArgumentException("These rows cannot be read with an arranged x.", nameof(gateWeight));
+        }
+
+        if (WeightPrefetch.StreamIntoL2(gateWeight.Columns))
+        {
+            Fp8GateUpArranged<IntoL2AheadBlock>(gateWeight, upWeight, firstRow, rows, xArranged, gate, up);
+        }
+        else
+        {
+            Fp8GateUpArranged<StreamAheadBlock>(gateWeight, upWeight, firstRow, rows, xArranged, gate, up);
+        }
+    }
+
+    private static void Fp8GateUpArranged<TPrefetch>(in WeightMatrix gateWeight, in WeightMatrix upWeight, int firstRow, int rows,
+        float* xArranged, float* gate, float* up)
+        where TPrefetch : struct, IBlockPrefetch
+    {
+        int columns = gateWeight.Columns, r = 0;
+        for (; r + 1 < rows; r += 2)
+        {
+            int row = firstRow + r;
+            Fp8WidePair<TPrefetch>(RowOf(gateWeight, row), gateWeight.ScaleRow(row), RowOf(upWeight, row), upWeight.ScaleRow(row), columns,
+                xArranged, out var g0, out var u0);
+            Fp8WidePair<TPrefetch>(RowOf(gateWeight, row + 1), gateWeight.ScaleRow(row + 1), RowOf(upWeight, row + 1), upWeight.ScaleRow(row + 1),
+                columns, xArranged, out var g1, out var u1);
+            var sums = HorizontalSums.Four(g0, g1, u0, u1);
+            gate[r] = sums[0] * Fp8Decoder.OutputScale;
+            gate[r + 1] = sums[1] * Fp8Decoder.OutputScale;
+            up[r] = sums[2] * Fp8Decoder.OutputScale;
+            up[r + 1] = sums[3] * Fp8Decoder.OutputScale;
+        }
+
+        if (r < rows)
+        {
+            int row = firstRow + r;
+            Fp8WidePair<TPrefetch>(RowOf(gateWeight, row), gateWeight.ScaleRow(row), RowOf(upWeight, row), upWeight.ScaleRow(row), columns,
+                xArranged, out var g, out var u);
+            gate[r] = Vector512.Sum(g) * Fp8Decoder.OutputScale;
+            up[r] = Vector512.Sum(u) * Fp8Decoder.OutputScale;
+        }
+    }
+
+    private static byte* RowOf(in WeightMatrix weight, int row) => weight.Data + ((long)row * weight.Columns);
 
     /// <summary>
     /// Whether <see cref="Fp8"/> can read x in <see cref="Fp8WideDecoder"/>'s order (<see cref="Fp8WideDecoder.Arrange"/>):
@@ -324,14 +410,10 @@ internal static unsafe class TwoStreamGemv
 
     /// <summary><see cref="Fp8PairBlocks"/> with <see cref="Fp8WideDecoder"/>: x arranged, one 128-column block a step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Fp8WidePair<TPrefetch>(in WeightMatrix weight, int rowIndexA, int rowIndexB, float* x, out Vector512<float> totalA,
-        out Vector512<float> totalB)
+    private static void Fp8WidePair<TPrefetch>(byte* rowA, float* scalesA, byte* rowB, float* scalesB, int columns, float* x,
+        out Vector512<float> totalA, out Vector512<float> totalB)
         where TPrefetch : struct, IBlockPrefetch
     {
-        int columns = weight.Columns;
-        byte* rowA = weight.Data + ((long)rowIndexA * columns), rowB = weight.Data + ((long)rowIndexB * columns);
-        float* scalesA = weight.ScaleRow(rowIndexA);
-        float* scalesB = weight.ScaleRow(rowIndexB);
         Vector512<float> sumA = default, sumB = default;
         var constants = Fp8WideDecoder.Constants.Create();
         for (int start = 0, block = 0; start < columns; start += WideBlock, block++)

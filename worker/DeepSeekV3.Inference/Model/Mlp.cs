@@ -33,14 +33,37 @@ public sealed class Mlp
         products[count++] = new LinearProduct(_upProj, x, n, up);
     }
 
+    /// <summary>
+    /// activation[inter] = silu(gate_proj(x)) · up_proj(x) for one token x[hidden], as one gated product (the two
+    /// projections read side by side, the activation applied by the tasks), for a grouped dispatch.
+    /// </summary>
+    public unsafe void AppendSiluGated(Span<LinearProduct> products, ref int count, float* x, float* activation) =>
+        products[count++] = LinearProduct.SiluGated(_gateProj, _upProj, x, activation);
+
     /// <summary>The down_proj product of activation[n, inter] into y[n, hidden], for a grouped dispatch.</summary>
     public unsafe void AppendDown(Span<LinearProduct> products, ref int count, float* activation, int n, float* y) =>
         products[count++] = new LinearProduct(_downProj, activation, n, y);
 
     /// <summary>y[n, hidden] = MLP(x[n, hidden]), with s.MlpGate/s.MlpUp as scratch.</summary>
-    public void Forward(IComputeBackend backend, RunState s, ReadOnlySpan<float> x, int n, Span<float> y)
+    public unsafe void Forward(IComputeBackend backend, RunState s, ReadOnlySpan<float> x, int n, Span<float> y)
     {
         int inter = Inter;
+        if (n == 1)
+        {
+            // Batch-1 decode: gate and up as one gated product (LinearRows.ComputeSiluGated).
+            Span<LinearProduct> gated = stackalloc LinearProduct[1];
+            int count = 0;
+            fixed (float* xPointer = x)
+            fixed (float* activation = s.MlpGate)
+            {
+                AppendSiluGated(gated, ref count, xPointer, activation);
+                backend.LinearGroup(gated);
+            }
+
+            backend.Linear(s.MlpGate.AsSpan(0, inter), 1, _downProj, 0, _downProj.Rows, y);
+            return;
+        }
+
         var gate = s.MlpGate.AsSpan(0, n * inter);
         var up = s.MlpUp.AsSpan(0, n * inter);
         backend.Linear(x, n, _gateProj, 0, inter, gate);

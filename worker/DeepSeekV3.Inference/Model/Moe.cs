@@ -156,19 +156,36 @@ public sealed class Moe
             float* sharedResult = result + ((long)slots * hidden);
             var products = _products.AsSpan();
             int count = 0;
+            bool gated = n == 1; // one token (batch-1 decode), one per expert: gated products apply the activation themselves
             for (int e = 0; e < experts; e++)
             {
                 int m = start[e + 1] - start[e];
                 if (m > 0 && held[e] is { } expert)
                 {
-                    expert.AppendGateUp(products, ref count, input + ((long)start[e] * hidden), m, gate + ((long)start[e] * inter),
-                        up + ((long)start[e] * inter));
+                    if (gated)
+                    {
+                        expert.AppendSiluGated(products, ref count, input + ((long)start[e] * hidden), gate + ((long)start[e] * inter));
+                    }
+                    else
+                    {
+                        expert.AppendGateUp(products, ref count, input + ((long)start[e] * hidden), m, gate + ((long)start[e] * inter),
+                            up + ((long)start[e] * inter));
+                    }
                 }
             }
 
-            _sharedExperts.AppendGateUp(products, ref count, normedPointer, n, sharedGate, sharedUp);
-            backend.LinearGroup(products[..count]);
-            backend.SiluMultiply(s.MlpGate.AsSpan(0, (slots * inter) + (n * sharedInter)), s.MlpUp.AsSpan(0, (slots * inter) + (n * sharedInter)));
+            if (gated)
+            {
+                _sharedExperts.AppendSiluGated(products, ref count, normedPointer, sharedGate);
+                backend.LinearGroup(products[..count]);
+            }
+            else
+            {
+                _sharedExperts.AppendGateUp(products, ref count, normedPointer, n, sharedGate, sharedUp);
+                backend.LinearGroup(products[..count]);
+                backend.SiluMultiply(s.MlpGate.AsSpan(0, (slots * inter) + (n * sharedInter)),
+                    s.MlpUp.AsSpan(0, (slots * inter) + (n * sharedInter)));
+            }
 
             count = 0;
             for (int e = 0; e < experts; e++)
