@@ -231,29 +231,7 @@ public sealed unsafe class CpuBackendTests
             Array.Fill(y[p], float.NaN);
         }
 
-        using var backend = new CpuBackend(threads);
-        var handles = new List<GCHandle>();
-        try
-        {
-            var group = new LinearProduct[products];
-            unsafe
-            {
-                for (int p = 0; p < products; p++)
-                {
-                    var xHandle = GCHandle.Alloc(x[p], GCHandleType.Pinned);
-                    var yHandle = GCHandle.Alloc(y[p], GCHandleType.Pinned);
-                    handles.Add(xHandle);
-                    handles.Add(yHandle);
-                    group[p] = new LinearProduct(weights[p].Matrix, (float*)xHandle.AddrOfPinnedObject(), 1, (float*)yHandle.AddrOfPinnedObject());
-                }
-            }
-
-            backend.LinearGroup(group);
-        }
-        finally
-        {
-            handles.ForEach(handle => handle.Free());
-        }
+        RunGroupPinned(threads, x, y, (p, xPointer, yPointer) => new LinearProduct(weights[p].Matrix, (float*)xPointer, 1, (float*)yPointer));
 
         for (int p = 0; p < products; p++)
         {
@@ -287,30 +265,8 @@ public sealed unsafe class CpuBackendTests
             Array.Fill(y[p], float.NaN);
         }
 
-        using var backend = new CpuBackend(threads);
-        var handles = new List<GCHandle>();
-        try
-        {
-            var group = new LinearProduct[products];
-            unsafe
-            {
-                for (int p = 0; p < products; p++)
-                {
-                    var xHandle = GCHandle.Alloc(x[p], GCHandleType.Pinned);
-                    var yHandle = GCHandle.Alloc(y[p], GCHandleType.Pinned);
-                    handles.Add(xHandle);
-                    handles.Add(yHandle);
-                    group[p] = LinearProduct.SiluGated(gates[p].Matrix, ups[p].Matrix, (float*)xHandle.AddrOfPinnedObject(),
-                        (float*)yHandle.AddrOfPinnedObject());
-                }
-            }
-
-            backend.LinearGroup(group);
-        }
-        finally
-        {
-            handles.ForEach(handle => handle.Free());
-        }
+        RunGroupPinned(threads, x, y, (p, xPointer, yPointer) => LinearProduct.SiluGated(gates[p].Matrix, ups[p].Matrix, (float*)xPointer,
+            (float*)yPointer));
 
         for (int p = 0; p < products; p++)
         {
@@ -327,6 +283,31 @@ public sealed unsafe class CpuBackendTests
             Assert.InRange(MaxDifference(y[p], expected), 0, Tolerance * scale);
             gates[p].Dispose();
             ups[p].Dispose();
+        }
+    }
+
+    /// <summary>One grouped run of product(p, x[p], y[p]) for every p, on a backend of <paramref name="threads"/> threads, x and y pinned.</summary>
+    private static void RunGroupPinned(int threads, float[][] x, float[][] y, Func<int, nint, nint, LinearProduct> product)
+    {
+        using var backend = new CpuBackend(threads);
+        var handles = new List<GCHandle>();
+        try
+        {
+            var group = new LinearProduct[x.Length];
+            for (int p = 0; p < x.Length; p++)
+            {
+                var xHandle = GCHandle.Alloc(x[p], GCHandleType.Pinned);
+                var yHandle = GCHandle.Alloc(y[p], GCHandleType.Pinned);
+                handles.Add(xHandle);
+                handles.Add(yHandle);
+                group[p] = product(p, xHandle.AddrOfPinnedObject(), yHandle.AddrOfPinnedObject());
+            }
+
+            backend.LinearGroup(group);
+        }
+        finally
+        {
+            handles.ForEach(handle => handle.Free());
         }
     }
 
