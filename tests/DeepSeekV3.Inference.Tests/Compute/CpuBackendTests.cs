@@ -241,6 +241,25 @@ public sealed unsafe class CpuBackendTests
     }
 
     [Theory]
+    [InlineData(WeightFormat.F8E4M3Blocked)]
+    [InlineData(WeightFormat.BF16)]
+    public void LinearGroup_OneTokenProductsOfUnequalSize_MatchNaive(WeightFormat format)
+    {
+        // Batch-1 MLA's q_a (384 rows) and kv_a (288 rows) on two threads: q_a is cut at the pair's mean, and its last 48
+        // rows run as a task of their own. Every row must still be written once with its own product's result (NaN start).
+        int[] rows = [384, 288];
+        var weights = rows.Select((r, p) => TestWeight.Create(format, r, 1024, seed: 170 + p)).ToArray();
+        var x = new[] { Random(1024, seed: 180), Random(1024, seed: 180) };
+        var y = rows.Select(r => Enumerable.Repeat(float.NaN, r).ToArray()).ToArray();
+        RunGroupPinned(2, x, y, (p, xPointer, yPointer) => new LinearProduct(weights[p].Matrix, (float*)xPointer, 1, (float*)yPointer));
+        for (int p = 0; p < rows.Length; p++)
+        {
+            Assert.InRange(MaxDifference(y[p], NaiveKernels.Linear(x[p], 1, weights[p].Matrix)), 0, Tolerance);
+            weights[p].Dispose();
+        }
+    }
+
+    [Theory]
     [InlineData(WeightFormat.F8E4M3Blocked, 384, 1024, 5, 2)] // a batch-1 MoE layer: 4 whole tasks and two halves
     [InlineData(WeightFormat.F8E4M3Blocked, 2816, 1024, 1, 3)] // the dense MLP, cut into many tasks
     [InlineData(WeightFormat.F8E4M3Blocked, 129, 256, 3, 2)] // an odd last row

@@ -32,4 +32,24 @@ public sealed unsafe class GroupedLinearJobTests
 
         Assert.Equal(expectedTasks, job.Tasks);
     }
+
+    [Theory]
+    [InlineData(384, 288, 3)] // batch-1 MLA's q_a and kv_a: q_a cut at the mean (336 rows), its 48 left as a third task
+    [InlineData(384, 384, 2)] // equal: each stays whole
+    [InlineData(384, 352, 2)] // 16 rows over the mean of 368, under a sixteenth: not worth a task
+    public void OneTaskPerThreadOfUnequalSize_TheLargerIsCutAtTheMean(int rowsA, int rowsB, int expectedTasks)
+    {
+        using var a = CpuBackendTests.TestWeight.Create(WeightFormat.F8E4M3Blocked, rowsA, 1024, seed: 7);
+        using var b = CpuBackendTests.TestWeight.Create(WeightFormat.F8E4M3Blocked, rowsB, 1024, seed: 8);
+        var x = new float[1024];
+        var y = new float[rowsA + rowsB];
+        var job = new GroupedLinearJob();
+        fixed (float* xp = x)
+        fixed (float* yp = y)
+        {
+            job.Set([new LinearProduct(a.Matrix, xp, 1, yp), new LinearProduct(b.Matrix, xp, 1, yp + rowsA)], new PackInputJob(), threads: 2);
+        }
+
+        Assert.Equal(expectedTasks, job.Tasks);
+    }
 }
