@@ -86,7 +86,7 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
             var (index, first, end, work) = _tasks[i];
             var product = _products[index];
             long workPerRow = (long)product.Weight.Columns * product.N;
-            int cut = LinearRows.CutRows(product.Weight, product.N, LinearRows.TaskGranularity(product.Weight, product.N));
+            int cut = CutRows(product);
             int keep = (int)(mean / workPerRow) / cut * cut;
             // Less than a sixteenth over the mean is not worth a task of its own (a hand-out and a cold stream).
             if (work - mean < mean / 16 || keep <= 0 || first + keep >= end)
@@ -126,12 +126,16 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
         foreach (var (index, first, end, _) in tail)
         {
             var product = _products[index];
-            int cut = LinearRows.CutRows(product.Weight, product.N, LinearRows.TaskGranularity(product.Weight, product.N));
+            int cut = CutRows(product);
             AddTasks(index, first, end, Math.Min(threads, (end - first + cut - 1) / cut), cut);
         }
 
         _tasks.AsSpan(0, Tasks).Sort(static (a, b) => b.Work.CompareTo(a.Work));
     }
+
+    /// <summary>The row multiple a product's tasks are cut on (<see cref="LinearRows.CutRows"/> of its task granularity).</summary>
+    private static int CutRows(in LinearProduct product) =>
+        LinearRows.CutRows(product.Weight, product.N, LinearRows.TaskGranularity(product.Weight, product.N));
 
     /// <summary>Rows [first, end) of product <paramref name="index"/> as <paramref name="pieces"/> tasks of whole <paramref name="cut"/>-row panels.</summary>
     private void AddTasks(int index, int first, int end, int pieces, int cut)
