@@ -1034,9 +1034,10 @@ public sealed unsafe class CpuBackendTests
         // head groups (4 heads each, the last partial), the last as a decode batch of single tokens. Contexts past 64 keys
         // take the tile path's chunks with the running softmax (151 keys: three chunks; a 3-token tile whose causal limit
         // falls inside the second chunk), and 24-token cache blocks put a chunk boundary inside a block. A lone tile with
-        // a context of two chunks or more and fewer tasks than threads is split into key ranges merged afterwards (100 keys
-        // on 2 threads: a whole chunk and a partial one; 601 keys on 2 threads; 702 keys on 3, the tile's first token
-        // seeing one key less than its second).
+        // a context of two 16-key ranges or more and fewer tasks than threads is split into key ranges merged afterwards
+        // (100 keys on 2 threads; 601 keys on 2 threads; 702 keys on 3, the tile's first token seeing one key less than its
+        // second; 40 keys on 2 threads, within one chunk: 16 + 24 keys; 21 keys on 3 threads with 24-key blocks: 16 + 5,
+        // the cut inside a block).
         { [40], [0], 2, 3, 16 },
         { [37, 3, 1], [20, 5, 9], 2, 3, 16 },
         { [37, 3, 1], [20, 5, 9], 1, 3, 16 },
@@ -1048,6 +1049,8 @@ public sealed unsafe class CpuBackendTests
         { [1], [99], 2, 8, 16 },
         { [1], [600], 2, 8, 16 },
         { [2], [700], 3, 5, 24 },
+        { [1], [39], 2, 8, 16 },
+        { [1], [20], 3, 8, 24 },
     };
 
     [Theory]

@@ -11,7 +11,7 @@ namespace DeepSeekV3.Inference.Compute;
 /// the tile's queries are gathered as cache-row-shaped vectors [q_latent | q_rope] and handed to
 /// <see cref="LatentAttentionKernel"/>. A group holds as many heads as fit 16 query rows (all 8 of the small model's
 /// heads for a decode token), so the heads of a token read its keys once. When a step has fewer tile tasks than
-/// threads (batch-1 decode) and a context of two chunks or more, each tile's keys are split into ranges on several
+/// threads (batch-1 decode) and a context of two 16-key ranges or more, each tile's keys are split into ranges on several
 /// threads, merged by <see cref="Finish"/> (FlashDecoding): one thread reading a 2048-key context alone, or every thread
 /// reading all of it for its own heads, left the other core's share of the memory bandwidth unused.
 /// Nothing is allocated once the lists and the key buffer have grown.
@@ -42,12 +42,14 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
     private float* _partialSums;    // per split tile task: [MaxGroupRows]
 
     /// <summary>
-    /// Chunks of keys a range holds at least: a context of one chunk is not split. At 4 chunks (256 keys) a batch-1 step
-    /// attended 65-256 keys on the calling thread alone while the other core waited (perf, 16-416 keys: 7.7 % of the
-    /// calling thread's decode time in attention, 6.0 % split at one chunk); FP8 batch 1, 4 alternating runs each,
-    /// tokens/s: 140 keys 367 → 381, 240 keys 398 → 425, 1000 keys (split either way) 371 → 370.
+    /// Keys a range holds at least, and the multiple ranges are cut on. Ranges of whole 64-key chunks left a context of
+    /// one chunk (a conversation's first 64 tokens) on the calling thread alone while the other core waited: FP8 batch 1,
+    /// 32-token context, pool profiles of 3 alternating runs, attention 9.3-13.6 → 7.8-8.8 µs a layer (2026-12-07).
+    /// Earlier, at 4 chunks (256 keys) a batch-1 step attended 65-256 keys on the calling thread alone (perf, 16-416 keys:
+    /// 7.7 % of the calling thread's decode time in attention, 6.0 % split at one chunk); FP8 batch 1, 4 alternating runs
+    /// each, tokens/s: 140 keys 367 → 381, 240 keys 398 → 425, 1000 keys (split either way) 371 → 370.
     /// </summary>
-    private const int MinChunksPerRange = 1;
+    private const int RangeKeys = 16;
 
     [ThreadStatic]
     private static float[]? t_queries;
@@ -130,8 +132,8 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
         int tileTasks = _tiles * HeadGroups;
         if (tileTasks > 0 && tileTasks < threads)
         {
-            int chunks = (longest + LatentAttentionKernel.ChunkKeys - 1) / LatentAttentionKernel.ChunkKeys;
-            _splits = Math.Max(1, Math.Min((threads + tileTasks - 1) / tileTasks, chunks / MinChunksPerRange));
+            int units = (longest + RangeKeys - 1) / RangeKeys;
+            _splits = Math.Max(1, Math.Min((threads + tileTasks - 1) / tileTasks, units));
         }
 
         if (_splits > 1)
@@ -185,9 +187,9 @@ internal sealed unsafe class LatentAttentionJob : IParallelJob
         int firstHead = group * _groupHeads, heads = Math.Min(_groupHeads, _heads - firstHead);
         int first = _tileStarts[tile], count = _tileCounts[tile], rows = count * heads;
         int seen = batch.Positions[first] + count; // the tile's last token sees every key up to itself
-        int chunks = (seen + LatentAttentionKernel.ChunkKeys - 1) / LatentAttentionKernel.ChunkKeys;
-        int keyStart = chunks * split / _splits * LatentAttentionKernel.ChunkKeys;
-        int keyEnd = Math.Min(seen, chunks * (split + 1) / _splits * LatentAttentionKernel.ChunkKeys);
+        int units = (seen + RangeKeys - 1) / RangeKeys;
+        int keyStart = units * split / _splits * RangeKeys;
+        int keyEnd = Math.Min(seen, units * (split + 1) / _splits * RangeKeys);
         var queries = AlignedScratch.Get(ref t_queries, rows * rowLength);
         for (int i = 0; i < count; i++)
         {
