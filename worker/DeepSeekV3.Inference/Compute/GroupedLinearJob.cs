@@ -52,12 +52,17 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
             _packedOffsets[p] = chunks > 1 && LinearRows.UsesPacked(weight, product.N) ? packing.Add(product.X, product.N, weight.Columns) : -1;
         }
 
-        // Largest first, so a run ends on small tasks: threads take tasks in list order, and a large task handed out last
-        // leaves the other threads waiting for it (longest-processing-time-first scheduling).
-        _tasks.AsSpan(0, Tasks).Sort(static (a, b) => b.Work.CompareTo(a.Work));
+        SortLargestFirst();
         SplitRemainder(threads);
         BalanceOneTaskPerThread(threads);
+        SortLargestFirst();
     }
+
+    /// <summary>
+    /// Largest first, so a run ends on small tasks: threads take tasks in list order, and a large task handed out last
+    /// leaves the other threads waiting for it (longest-processing-time-first scheduling).
+    /// </summary>
+    private void SortLargestFirst() => _tasks.AsSpan(0, Tasks).Sort(static (a, b) => b.Work.CompareTo(a.Work));
 
     /// <summary>
     /// Tasks that are exactly one per thread but unequal leave the threads with the smaller ones waiting: batch-1 MLA's
@@ -97,16 +102,14 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
             _tasks[i] = (index, first, first + keep, keep * workPerRow);
             AddTasks(index, first + keep, end, 1, cut);
         }
-
-        _tasks.AsSpan(0, Tasks).Sort(static (a, b) => b.Work.CompareTo(a.Work));
     }
 
     /// <summary>
     /// Equal tasks that do not divide among the threads leave all but one thread waiting for the last of them: batch-1
     /// decode's MoE down projections (4 routed experts and the shared one, one task each) ran 3 tasks on one core and 2 on
-    /// the other, and the pool profile showed the caller waiting 19.5 of the group's 80 µs. So the smallest
-    /// Tasks mod threads tasks (the list's tail, sorted largest first) are each cut into up to one piece per thread, on
-    /// the product's panel boundaries: 5 tasks on 2 threads become 4 and two halves, 2.5 tasks' worth each. Whole tasks
+    /// the other, and the pool profile showed the caller waiting 19.5 of the group's 80 µs. So the smallest Tasks mod
+    /// threads tasks (the list's tail, which the caller has sorted largest first) are each cut into up to one piece per
+    /// thread, on the product's panel boundaries: 5 tasks on 2 threads become 4 and two halves, 2.5 tasks' worth each. Whole tasks
     /// stay whole, since a task cut in two reads its rows as shorter streams (every expert product cut in two: batch-1
     /// FP8 decode 3-7 % slower, session 15).
     /// </summary>
@@ -129,8 +132,6 @@ internal sealed unsafe class GroupedLinearJob : IParallelJob
             int cut = CutRows(product);
             AddTasks(index, first, end, Math.Min(threads, (end - first + cut - 1) / cut), cut);
         }
-
-        _tasks.AsSpan(0, Tasks).Sort(static (a, b) => b.Work.CompareTo(a.Work));
     }
 
     /// <summary>The row multiple a product's tasks are cut on (<see cref="LinearRows.CutRows"/> of its task granularity).</summary>

@@ -32,17 +32,7 @@ internal static unsafe class TwoStreamGemv
         int half = (rows + 1) / 2, r = 0;
         for (; r + 1 < rows / 2; r += 2)
         {
-            // Two pairs, then their four sums folded together (HorizontalSums): an expert's 384-column rows spend a
-            // tenth of their time summing.
-            Bf16Pair(weights + (r * rowBytes), weights + ((half + r) * rowBytes), columns, xPaired, out var a0, out var b0, out float ta0,
-                out float tb0);
-            Bf16Pair(weights + ((r + 1) * rowBytes), weights + ((half + r + 1) * rowBytes), columns, xPaired, out var a1, out var b1,
-                out float ta1, out float tb1);
-            var sums = HorizontalSums.Four(a0, a1, b0, b1);
-            y[r] = sums[0] + ta0;
-            y[r + 1] = sums[1] + ta1;
-            y[half + r] = sums[2] + tb0;
-            y[half + r + 1] = sums[3] + tb1;
+            Bf16TwoPairs(weights + (r * rowBytes), weights + ((half + r) * rowBytes), rowBytes, columns, xPaired, y + r, y + half + r);
         }
 
         for (; r < half; r++)
@@ -50,11 +40,34 @@ internal static unsafe class TwoStreamGemv
             // An odd row count leaves the first half's last row without a partner: it runs as its own pair (the
             // second read of it hits L1).
             int partner = half + r < rows ? half + r : r;
-            Bf16Pair(weights + (r * rowBytes), weights + (partner * rowBytes), columns, xPaired, out var a, out var b, out float ta,
-                out float tb);
-            y[r] = Vector512.Sum(a) + ta;
-            y[partner] = Vector512.Sum(b) + tb;
+            Bf16OnePair(weights + (r * rowBytes), weights + (partner * rowBytes), columns, xPaired, y + r, y + partner);
         }
+    }
+
+    /// <summary>
+    /// Rows a, a + 1 of the stream at <paramref name="rowA"/> and b, b + 1 of the stream at <paramref name="rowB"/> (each
+    /// stream's rows <paramref name="rowBytes"/> apart) into yA[0..1] and yB[0..1]: two pairs, then their four sums folded
+    /// together (HorizontalSums), since an expert's 384-column rows spend a tenth of their time summing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Bf16TwoPairs(byte* rowA, byte* rowB, long rowBytes, int columns, float* xPaired, float* yA, float* yB)
+    {
+        Bf16Pair(rowA, rowB, columns, xPaired, out var a0, out var b0, out float ta0, out float tb0);
+        Bf16Pair(rowA + rowBytes, rowB + rowBytes, columns, xPaired, out var a1, out var b1, out float ta1, out float tb1);
+        var sums = HorizontalSums.Four(a0, a1, b0, b1);
+        yA[0] = sums[0] + ta0;
+        yA[1] = sums[1] + ta1;
+        yB[0] = sums[2] + tb0;
+        yB[1] = sums[3] + tb1;
+    }
+
+    /// <summary>One row of each stream into yA[0] and yB[0] (a stream's last, odd row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Bf16OnePair(byte* rowA, byte* rowB, int columns, float* xPaired, float* yA, float* yB)
+    {
+        Bf16Pair(rowA, rowB, columns, xPaired, out var a, out var b, out float ta, out float tb);
+        yA[0] = Vector512.Sum(a) + ta;
+        yB[0] = Vector512.Sum(b) + tb;
     }
 
     /// <summary>
@@ -91,7 +104,7 @@ internal static unsafe class TwoStreamGemv
             for (; r + 1 < rows / 2; r += 2)
             {
                 Fp8Quad(weight, firstRow + r, firstRow + half + r, xScaled, out var a0, out var a1, out var b0, out var b1);
-                StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y, r, half + r);
+                StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y + r, y + half + r);
             }
         }
         else if (wholeBlocks)
@@ -100,7 +113,7 @@ internal static unsafe class TwoStreamGemv
             {
                 Fp8PairBlocks(weight, firstRow + r, firstRow + half + r, xScaled, out var a0, out var b0);
                 Fp8PairBlocks(weight, firstRow + r + 1, firstRow + half + r + 1, xScaled, out var a1, out var b1);
-                StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y, r, half + r);
+                StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y + r, y + half + r);
             }
         }
 
@@ -137,25 +150,18 @@ internal static unsafe class TwoStreamGemv
             if (weight.Columns <= QuadMaxColumns)
             {
                 Fp8WideQuad<TPrefetch>(weight, firstRow + r, firstRow + half + r, xArranged, out var a0, out var a1, out var b0, out var b1);
-                StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y, r, half + r);
+                StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y + r, y + half + r);
             }
             else
             {
-                Fp8WidePair<TPrefetch>(RowOf(weight, firstRow + r), weight.ScaleRow(firstRow + r), RowOf(weight, firstRow + half + r),
-                    weight.ScaleRow(firstRow + half + r), weight.Columns, xArranged, out var a0, out var b0);
-                Fp8WidePair<TPrefetch>(RowOf(weight, firstRow + r + 1), weight.ScaleRow(firstRow + r + 1), RowOf(weight, firstRow + half + r + 1),
-                    weight.ScaleRow(firstRow + half + r + 1), weight.Columns, xArranged, out var a1, out var b1);
-                StoreFour(HorizontalSums.Four(a0, a1, b0, b1), y, r, half + r);
+                Fp8WideTwoPairs<TPrefetch>(weight, firstRow + r, weight, firstRow + half + r, xArranged, y + r, y + half + r);
             }
         }
 
         for (; r < half; r++)
         {
             int partner = half + r < rows ? half + r : r;
-            Fp8WidePair<TPrefetch>(RowOf(weight, firstRow + r), weight.ScaleRow(firstRow + r), RowOf(weight, firstRow + partner),
-                weight.ScaleRow(firstRow + partner), weight.Columns, xArranged, out var a, out var b);
-            y[r] = Vector512.Sum(a) * Fp8Decoder.OutputScale;
-            y[partner] = Vector512.Sum(b) * Fp8Decoder.OutputScale;
+            Fp8WideOnePair<TPrefetch>(weight, firstRow + r, weight, firstRow + partner, xArranged, y + r, y + partner);
         }
     }
 
@@ -171,21 +177,12 @@ internal static unsafe class TwoStreamGemv
         int r = 0;
         for (; r + 1 < rows; r += 2)
         {
-            Bf16Pair(gateRows + (r * rowBytes), upRows + (r * rowBytes), columns, xPaired, out var g0, out var u0, out float tg0, out float tu0);
-            Bf16Pair(gateRows + ((r + 1) * rowBytes), upRows + ((r + 1) * rowBytes), columns, xPaired, out var g1, out var u1, out float tg1,
-                out float tu1);
-            var sums = HorizontalSums.Four(g0, g1, u0, u1);
-            gate[r] = sums[0] + tg0;
-            gate[r + 1] = sums[1] + tg1;
-            up[r] = sums[2] + tu0;
-            up[r + 1] = sums[3] + tu1;
+            Bf16TwoPairs(gateRows + (r * rowBytes), upRows + (r * rowBytes), rowBytes, columns, xPaired, gate + r, up + r);
         }
 
         if (r < rows)
         {
-            Bf16Pair(gateRows + (r * rowBytes), upRows + (r * rowBytes), columns, xPaired, out var g, out var u, out float tg, out float tu);
-            gate[r] = Vector512.Sum(g) + tg;
-            up[r] = Vector512.Sum(u) + tu;
+            Bf16OnePair(gateRows + (r * rowBytes), upRows + (r * rowBytes), columns, xPaired, gate + r, up + r);
         }
     }
 
@@ -215,29 +212,43 @@ internal static unsafe class TwoStreamGemv
         float* xArranged, float* gate, float* up)
         where TPrefetch : struct, IBlockPrefetch
     {
-        int columns = gateWeight.Columns, r = 0;
+        int r = 0;
         for (; r + 1 < rows; r += 2)
         {
-            int row = firstRow + r;
-            Fp8WidePair<TPrefetch>(RowOf(gateWeight, row), gateWeight.ScaleRow(row), RowOf(upWeight, row), upWeight.ScaleRow(row), columns,
-                xArranged, out var g0, out var u0);
-            Fp8WidePair<TPrefetch>(RowOf(gateWeight, row + 1), gateWeight.ScaleRow(row + 1), RowOf(upWeight, row + 1), upWeight.ScaleRow(row + 1),
-                columns, xArranged, out var g1, out var u1);
-            var sums = HorizontalSums.Four(g0, g1, u0, u1);
-            gate[r] = sums[0] * Fp8Decoder.OutputScale;
-            gate[r + 1] = sums[1] * Fp8Decoder.OutputScale;
-            up[r] = sums[2] * Fp8Decoder.OutputScale;
-            up[r + 1] = sums[3] * Fp8Decoder.OutputScale;
+            Fp8WideTwoPairs<TPrefetch>(gateWeight, firstRow + r, upWeight, firstRow + r, xArranged, gate + r, up + r);
         }
 
         if (r < rows)
         {
-            int row = firstRow + r;
-            Fp8WidePair<TPrefetch>(RowOf(gateWeight, row), gateWeight.ScaleRow(row), RowOf(upWeight, row), upWeight.ScaleRow(row), columns,
-                xArranged, out var g, out var u);
-            gate[r] = Vector512.Sum(g) * Fp8Decoder.OutputScale;
-            up[r] = Vector512.Sum(u) * Fp8Decoder.OutputScale;
+            Fp8WideOnePair<TPrefetch>(gateWeight, firstRow + r, upWeight, firstRow + r, xArranged, gate + r, up + r);
         }
+    }
+
+    /// <summary>
+    /// Rows rowA, rowA + 1 of <paramref name="a"/> and rowB, rowB + 1 of <paramref name="b"/> (FP8, same columns, x
+    /// arranged) into yA[0..1] and yB[0..1], their four sums folded together.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Fp8WideTwoPairs<TPrefetch>(in WeightMatrix a, int rowA, in WeightMatrix b, int rowB, float* xArranged, float* yA,
+        float* yB)
+        where TPrefetch : struct, IBlockPrefetch
+    {
+        Fp8WidePair<TPrefetch>(RowOf(a, rowA), a.ScaleRow(rowA), RowOf(b, rowB), b.ScaleRow(rowB), a.Columns, xArranged, out var a0, out var b0);
+        Fp8WidePair<TPrefetch>(RowOf(a, rowA + 1), a.ScaleRow(rowA + 1), RowOf(b, rowB + 1), b.ScaleRow(rowB + 1), a.Columns, xArranged,
+            out var a1, out var b1);
+        StoreFour(HorizontalSums.Four(a0, a1, b0, b1), yA, yB);
+    }
+
+    /// <summary>Row rowA of <paramref name="a"/> and row rowB of <paramref name="b"/> into yA[0] and yB[0].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Fp8WideOnePair<TPrefetch>(in WeightMatrix a, int rowA, in WeightMatrix b, int rowB, float* xArranged, float* yA,
+        float* yB)
+        where TPrefetch : struct, IBlockPrefetch
+    {
+        Fp8WidePair<TPrefetch>(RowOf(a, rowA), a.ScaleRow(rowA), RowOf(b, rowB), b.ScaleRow(rowB), a.Columns, xArranged, out var sumA,
+            out var sumB);
+        yA[0] = Vector512.Sum(sumA) * Fp8Decoder.OutputScale;
+        yB[0] = Vector512.Sum(sumB) * Fp8Decoder.OutputScale;
     }
 
     private static byte* RowOf(in WeightMatrix weight, int row) => weight.Data + ((long)row * weight.Columns);
@@ -258,12 +269,12 @@ internal static unsafe class TwoStreamGemv
     private const int QuadMaxColumns = 384;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreFour(Vector128<float> sums, float* y, int a, int b)
+    private static void StoreFour(Vector128<float> sums, float* yA, float* yB)
     {
-        y[a] = sums[0] * Fp8Decoder.OutputScale;
-        y[a + 1] = sums[1] * Fp8Decoder.OutputScale;
-        y[b] = sums[2] * Fp8Decoder.OutputScale;
-        y[b + 1] = sums[3] * Fp8Decoder.OutputScale;
+        yA[0] = sums[0] * Fp8Decoder.OutputScale;
+        yA[1] = sums[1] * Fp8Decoder.OutputScale;
+        yB[0] = sums[2] * Fp8Decoder.OutputScale;
+        yB[1] = sums[3] * Fp8Decoder.OutputScale;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -51,13 +51,10 @@ public sealed class Mlp
         if (n == 1)
         {
             // Batch-1 decode: gate and up as one gated product (LinearRows.ComputeSiluGated).
-            Span<LinearProduct> gated = stackalloc LinearProduct[1];
-            int count = 0;
             fixed (float* xPointer = x)
             fixed (float* activation = s.MlpGate)
             {
-                AppendSiluGated(gated, ref count, xPointer, activation);
-                backend.LinearGroup(gated);
+                backend.LinearGroup([LinearProduct.SiluGated(_gateProj, _upProj, xPointer, activation)]);
             }
 
             backend.Linear(s.MlpGate.AsSpan(0, inter), 1, _downProj, 0, _downProj.Rows, y);
