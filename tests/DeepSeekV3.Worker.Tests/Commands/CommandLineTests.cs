@@ -1,3 +1,4 @@
+using DeepSeekV3.Worker.Bench;
 using System.Text.Json;
 
 namespace DeepSeekV3.Worker.Tests.Commands;
@@ -154,6 +155,21 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void BenchMachineReadPatterns_PrintsBothTriadsEveryPatternAndTheFastestReadsFraction()
+    {
+        var (code, output, error) = Run("bench", "machine", "--read-patterns", "--rounds", "2", "--threads", "1");
+
+        Assert.True(code == 0, error);
+        var lines = output.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2 + 2 + ReadPattern.All.Count, lines.Length);
+        Assert.StartsWith("read patterns, 1 threads, 2 rounds", lines[0], StringComparison.Ordinal);
+        Assert.Matches(@"^  STREAM triad, non-temporal stores \(the roofline\) +[\d.]+ \[[\d.]+-[\d.]+\]$", lines[1]);
+        Assert.Equal(ReadPattern.All.Select(p => "read, " + p.Name),
+            lines.Skip(3).Take(ReadPattern.All.Count).Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^  (read, .*?) +[\d.]+ \[").Groups[1].Value));
+        Assert.Matches(@"^  fastest read pattern: [\d.]+ % of the non-temporal triad", lines[^1]);
+    }
+
+    [Fact]
     public void BenchKernels_TwoShapes_PrintsEachProductAgainstTheMachinesLimits()
     {
         var (code, output, error) = Run("bench", "kernels", "--shape", "fp8:64x256", "--shape", "bf16:48x100", "--tokens", "1,6",
@@ -203,6 +219,9 @@ public sealed class CommandLineTests : IDisposable
     [InlineData(new[] { "bench", "kernels", "--shape", "fp8:1x100000", "--tokens", "30000" }, "30000 tokens of fp8:1x100000 are more values than one array holds; give fewer --tokens")]
     [InlineData(new[] { "bench", "machine", "--shape", "fp8:64x64" }, "unknown option --shape")]
     [InlineData(new[] { "bench", "machine", "--threads", "0" }, "--threads must be an integer in [1, 1024], not '0'")]
+    [InlineData(new[] { "bench", "machine", "--read-patterns", "--json" }, "--read-patterns prints a table; it does not combine with --json")]
+    [InlineData(new[] { "bench", "machine", "--rounds", "3" }, "--rounds counts the rounds of --read-patterns")]
+    [InlineData(new[] { "bench", "machine", "--read-patterns", "--rounds", "0" }, "--rounds must be an integer in [1, 1000], not '0'")]
     public void Run_BadCommandLine_ExitsTwoWithMessage(string[] arguments, string expected)
     {
         var (code, _, error) = Run([.. arguments.Select(a => a == "GOLDEN" ? Golden("tiny-bf16") : a)]);

@@ -23,7 +23,7 @@ namespace DeepSeekV3.Worker.Bench;
 /// before and after each of its own windows (<see cref="PairedBandwidth"/>): on a shared host the bandwidth moves by
 /// half from one second to the next.
 /// </summary>
-public sealed class BandwidthProbe : IDisposable
+public sealed partial class BandwidthProbe : IDisposable
 {
     private const int Elements = 24 * 1024 * 1024; // 96 MiB per array: far beyond any last-level cache
     private const float TriadScalar = 3f;
@@ -35,6 +35,8 @@ public sealed class BandwidthProbe : IDisposable
     private readonly TriadJob _triadOrdinaryStores;
     private readonly ReadJob _read;
     private readonly ReadJob _readPrefetching;
+    private readonly FloatArray[] _patternSources;
+    private int _nextPatternSource;
 
     public BandwidthProbe(int threads)
     {
@@ -47,6 +49,7 @@ public sealed class BandwidthProbe : IDisposable
         _triadOrdinaryStores = new TriadJob(arrays, threads, nonTemporal: false);
         _read = new ReadJob(arrays.B, threads, prefetch: false);
         _readPrefetching = new ReadJob(arrays.B, threads, prefetch: true);
+        _patternSources = [arrays.A, arrays.B, arrays.C];
     }
 
     /// <summary>One triad run with non-temporal stores (the roofline), in bytes per second as STREAM counts them.</summary>
