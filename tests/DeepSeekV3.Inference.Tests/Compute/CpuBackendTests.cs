@@ -266,6 +266,7 @@ public sealed unsafe class CpuBackendTests
     [InlineData(WeightFormat.F8E4M3Blocked, 99, 320, 2, 2)] // columns off the 128-column blocks: the fallback
     [InlineData(WeightFormat.BF16, 384, 1024, 5, 2)]
     [InlineData(WeightFormat.BF16, 101, 200, 3, 4)]
+    [InlineData(WeightFormat.BF16, 65, 4096, 2, 2)] // wide rows: into L2 ahead where the processor takes it
     [InlineData(WeightFormat.F32, 48, 192, 2, 2)]
     public void LinearGroup_SiluGatedProducts_MatchSiluOfGateTimesUp(WeightFormat format, int rows, int columns, int products, int threads)
     {
@@ -593,6 +594,8 @@ public sealed unsafe class CpuBackendTests
     [InlineData(WeightFormat.BF16, 96, 0, 300, 2)]
     [InlineData(WeightFormat.BF16, 1061, 1, 257, 2)]
     [InlineData(WeightFormat.BF16, 200, 129, 1, 1)]
+    [InlineData(WeightFormat.BF16, 4096, 3, 297, 2)] // wide rows: into L2 ahead where the processor takes it
+    [InlineData(WeightFormat.BF16, 4133, 0, 300, 1)] // wide rows with a tail of 5 columns
     [InlineData(WeightFormat.F8E4M3Blocked, 200, 0, 300, 2)]
     [InlineData(WeightFormat.F8E4M3Blocked, 300, 7, 130, 1)]
     [InlineData(WeightFormat.F8E4M3Blocked, 1061, 129, 3, 2)]

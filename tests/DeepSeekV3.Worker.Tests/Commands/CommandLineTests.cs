@@ -67,7 +67,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(text.Code == 0, text.Error);
         Assert.Matches(@"memory bandwidth [\d.]+ GB/s \(STREAM triad, non-temporal stores\), [\d.]+ GB/s \(STREAM triad, ordinary stores\), [\d.]+ GB/s \(read\)", text.Output);
         Assert.Contains($"machine: {DeepSeekV3.Inference.Compute.CpuIdentity.Current}, ", text.Output, StringComparison.Ordinal);
-        Assert.Contains($", stream prefetch {(DeepSeekV3.Inference.Compute.CpuBackend.StreamPrefetch ? "on" : "off")}, wide FP8 rows into L2 "
+        Assert.Contains($", stream prefetch {(DeepSeekV3.Inference.Compute.CpuBackend.StreamPrefetch ? "on" : "off")}, wide rows into L2 "
             + $"{(DeepSeekV3.Inference.Compute.CpuBackend.WideRowPrefetch ? "on" : "off")}, next panels into L2 "
             + $"{(DeepSeekV3.Inference.Compute.CpuBackend.PanelPrefetchIntoL2 ? "on" : "off")};", text.Output, StringComparison.Ordinal);
         Assert.Contains("of FMA peak", text.Output, StringComparison.Ordinal);

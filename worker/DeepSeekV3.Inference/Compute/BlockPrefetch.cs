@@ -1,12 +1,12 @@
 namespace DeepSeekV3.Inference.Compute;
 
 /// <summary>
-/// How a batch-1 FP8 kernel asks ahead for the stream it reads, as a type: the kernel is compiled once per kind, with
+/// How a batch-1 kernel (FP8 or BF16) asks ahead for the stream it reads, as a type: the kernel is compiled once per kind, with
 /// the call inlined (and, for <see cref="StreamAheadBlock"/>, folded away where the stream prefetch is off).
 /// </summary>
 internal unsafe interface IBlockPrefetch
 {
-    /// <summary>Asks for a line pair some way past the 128-code block at <paramref name="position"/>.</summary>
+    /// <summary>Asks for a line pair some way past the 128 bytes at <paramref name="position"/> (128 FP8 codes, 64 BF16 values).</summary>
     static abstract void Ahead(byte* position);
 }
 

@@ -50,7 +50,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     /// <summary>Whether the batch-1 kernels request their weight streams ahead in software on this machine (WeightPrefetch).</summary>
     public static bool StreamPrefetch => WeightPrefetch.StreamEnabled;
 
-    /// <summary>Whether batch-1 FP8 rows of 4096+ columns are requested ahead into L2 on this machine (WeightPrefetch).</summary>
+    /// <summary>Whether batch-1 rows of 4096+ columns (FP8 and BF16) are requested ahead into L2 on this machine (WeightPrefetch).</summary>
     public static bool WideRowPrefetch => WeightPrefetch.WideRowsIntoL2;
 
     /// <summary>Whether the multi-token decode kernels ask for their next panel into L2, not L1, on this machine (WeightPrefetch).</summary>

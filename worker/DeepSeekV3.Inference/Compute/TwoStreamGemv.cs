@@ -15,9 +15,9 @@ namespace DeepSeekV3.Inference.Compute;
 /// Every stream also asks for the line 4 KB ahead of where it reads, non-temporally
 /// (<see cref="WeightPrefetch.StreamAhead"/>): the hardware prefetcher alone left the streams below the machine's read
 /// bandwidth in most of the host's memory phases.
-/// FP8 rows of <see cref="WeightPrefetch.WideRowColumns"/> or more (DeepSeek-V3's 7168-column projections) ask 16 KB
-/// ahead into L2 instead where <see cref="WeightPrefetch.WideRowsIntoL2"/> says so (Zen 4), since x no longer stays in L1
-/// beside the stream.
+/// Rows of <see cref="WeightPrefetch.WideRowColumns"/> or more (DeepSeek-V3's 7168-column projections), FP8 or BF16, ask
+/// 16 KB ahead into L2 instead where <see cref="WeightPrefetch.WideRowsIntoL2"/> says so (Zen 4), since x no longer stays
+/// in L1 beside the stream.
 /// Needs AVX-512; <see cref="LinearRows"/> chooses it.
 /// </summary>
 internal static unsafe class TwoStreamGemv
@@ -28,11 +28,36 @@ internal static unsafe class TwoStreamGemv
     /// </summary>
     public static void Bf16(byte* weights, int rows, int columns, float* xPaired, float* y)
     {
+        if (WeightPrefetch.StreamIntoL2(columns))
+        {
+            Bf16Rows<IntoL2AheadBlock>(weights, rows, columns, xPaired, y);
+        }
+        else
+        {
+            Bf16Rows<StreamAheadBlock>(weights, rows, columns, xPaired, y);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Bf16"/> with each stream asking ahead as <typeparamref name="TPrefetch"/> does: rows of
+    /// <see cref="WeightPrefetch.WideRowColumns"/> or more 16 KB ahead into L2 where <see cref="WeightPrefetch.WideRowsIntoL2"/>
+    /// says so, as FP8's. Their x (7168 columns: 28 KB in pairs, most of a Zen 4 core's 32 KB L1) no longer stays in L1
+    /// beside the streams. Zen 4, 2026-12-07, weights from memory on huge pages (`bench kernels --copies 1 --huge-pages`),
+    /// this and the previous build alternating in both orders: both threads, 8 rounds, medians, 7168 × 7168 30.5 → 34.4
+    /// GB/s, 16384 × 4096 32.2 → 36.8, 8192 × 8192 32.0 → 32.3; one thread, 6 rounds, 8192 × 8192 16.0-17.9 → 18.2-20.3,
+    /// 7168 × 7168 16.5-17.9 → 18.1-19.2 (in earlier rounds, the request switched by an environment variable in one
+    /// build, one thread read 12.4-14.2 GB/s without it and 16.5-30.4 with it). Rows of 1024-2816 columns gained nothing
+    /// (both threads, 4 rounds), so they keep the hardware prefetcher alone.
+    /// </summary>
+    private static void Bf16Rows<TPrefetch>(byte* weights, int rows, int columns, float* xPaired, float* y)
+        where TPrefetch : struct, IBlockPrefetch
+    {
         long rowBytes = 2L * columns;
         int half = (rows + 1) / 2, r = 0;
         for (; r + 1 < rows / 2; r += 2)
         {
-            Bf16TwoPairs(weights + (r * rowBytes), weights + ((half + r) * rowBytes), rowBytes, columns, xPaired, y + r, y + half + r);
+            Bf16TwoPairs<TPrefetch>(weights + (r * rowBytes), weights + ((half + r) * rowBytes), rowBytes, columns, xPaired, y + r,
+                y + half + r);
         }
 
         for (; r < half; r++)
@@ -40,7 +65,7 @@ internal static unsafe class TwoStreamGemv
             // An odd row count leaves the first half's last row without a partner: it runs as its own pair (the
             // second read of it hits L1).
             int partner = half + r < rows ? half + r : r;
-            Bf16OnePair(weights + (r * rowBytes), weights + (partner * rowBytes), columns, xPaired, y + r, y + partner);
+            Bf16OnePair<TPrefetch>(weights + (r * rowBytes), weights + (partner * rowBytes), columns, xPaired, y + r, y + partner);
         }
     }
 
@@ -50,10 +75,11 @@ internal static unsafe class TwoStreamGemv
     /// together (HorizontalSums), since an expert's 384-column rows spend a tenth of their time summing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Bf16TwoPairs(byte* rowA, byte* rowB, long rowBytes, int columns, float* xPaired, float* yA, float* yB)
+    private static void Bf16TwoPairs<TPrefetch>(byte* rowA, byte* rowB, long rowBytes, int columns, float* xPaired, float* yA, float* yB)
+        where TPrefetch : struct, IBlockPrefetch
     {
-        Bf16Pair(rowA, rowB, columns, xPaired, out var a0, out var b0, out float ta0, out float tb0);
-        Bf16Pair(rowA + rowBytes, rowB + rowBytes, columns, xPaired, out var a1, out var b1, out float ta1, out float tb1);
+        Bf16Pair<TPrefetch>(rowA, rowB, columns, xPaired, out var a0, out var b0, out float ta0, out float tb0);
+        Bf16Pair<TPrefetch>(rowA + rowBytes, rowB + rowBytes, columns, xPaired, out var a1, out var b1, out float ta1, out float tb1);
         var sums = HorizontalSums.Four(a0, a1, b0, b1);
         yA[0] = sums[0] + ta0;
         yA[1] = sums[1] + ta1;
@@ -63,9 +89,10 @@ internal static unsafe class TwoStreamGemv
 
     /// <summary>One row of each stream into yA[0] and yB[0] (a stream's last, odd row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Bf16OnePair(byte* rowA, byte* rowB, int columns, float* xPaired, float* yA, float* yB)
+    private static void Bf16OnePair<TPrefetch>(byte* rowA, byte* rowB, int columns, float* xPaired, float* yA, float* yB)
+        where TPrefetch : struct, IBlockPrefetch
     {
-        Bf16Pair(rowA, rowB, columns, xPaired, out var a, out var b, out float ta, out float tb);
+        Bf16Pair<TPrefetch>(rowA, rowB, columns, xPaired, out var a, out var b, out float ta, out float tb);
         yA[0] = Vector512.Sum(a) + ta;
         yB[0] = Vector512.Sum(b) + tb;
     }
@@ -173,16 +200,29 @@ internal static unsafe class TwoStreamGemv
     /// </summary>
     public static void Bf16GateUp(byte* gateRows, byte* upRows, int rows, int columns, float* xPaired, float* gate, float* up)
     {
+        if (WeightPrefetch.StreamIntoL2(columns))
+        {
+            Bf16GateUpRows<IntoL2AheadBlock>(gateRows, upRows, rows, columns, xPaired, gate, up);
+        }
+        else
+        {
+            Bf16GateUpRows<StreamAheadBlock>(gateRows, upRows, rows, columns, xPaired, gate, up);
+        }
+    }
+
+    private static void Bf16GateUpRows<TPrefetch>(byte* gateRows, byte* upRows, int rows, int columns, float* xPaired, float* gate, float* up)
+        where TPrefetch : struct, IBlockPrefetch
+    {
         long rowBytes = 2L * columns;
         int r = 0;
         for (; r + 1 < rows; r += 2)
         {
-            Bf16TwoPairs(gateRows + (r * rowBytes), upRows + (r * rowBytes), rowBytes, columns, xPaired, gate + r, up + r);
+            Bf16TwoPairs<TPrefetch>(gateRows + (r * rowBytes), upRows + (r * rowBytes), rowBytes, columns, xPaired, gate + r, up + r);
         }
 
         if (r < rows)
         {
-            Bf16OnePair(gateRows + (r * rowBytes), upRows + (r * rowBytes), columns, xPaired, gate + r, up + r);
+            Bf16OnePair<TPrefetch>(gateRows + (r * rowBytes), upRows + (r * rowBytes), columns, xPaired, gate + r, up + r);
         }
     }
 
@@ -278,8 +318,9 @@ internal static unsafe class TwoStreamGemv
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Bf16Pair(byte* rowA, byte* rowB, int columns, float* x, out Vector512<float> sumA, out Vector512<float> sumB,
+    private static void Bf16Pair<TPrefetch>(byte* rowA, byte* rowB, int columns, float* x, out Vector512<float> sumA, out Vector512<float> sumB,
         out float tailA, out float tailB)
+        where TPrefetch : struct, IBlockPrefetch
     {
         // 32 stored values are 16 uint lanes: shifted left they are the even columns, masked the odd ones (see
         // Bf16PairKernel). Four accumulators per row keep the FMA chains short.
@@ -291,8 +332,8 @@ internal static unsafe class TwoStreamGemv
         int i = 0;
         for (; i + 64 <= chunkEnd; i += 64)
         {
-            WeightPrefetch.StreamAhead(rowA + (2 * i), 128);
-            WeightPrefetch.StreamAhead(rowB + (2 * i), 128);
+            TPrefetch.Ahead(rowA + (2 * i));
+            TPrefetch.Ahead(rowB + (2 * i));
             Step32(wa, wb, x, i, high, ref a0, ref a1, ref b0, ref b1);
             Step32(wa, wb, x, i + 32, high, ref a2, ref a3, ref b2, ref b3);
         }

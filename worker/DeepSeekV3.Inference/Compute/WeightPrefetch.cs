@@ -41,7 +41,7 @@ internal static unsafe class WeightPrefetch
     internal static bool StreamPrefetchHelps(string? setting, CpuIdentity cpu) => SettingOr(setting, !cpu.IsAmdFamily19h);
 
     /// <summary>
-    /// Whether the batch-1 FP8 kernels read rows of <see cref="WideRowColumns"/> or more with
+    /// Whether the batch-1 kernels (FP8 and BF16) read rows of <see cref="WideRowColumns"/> or more with
     /// <see cref="IntoL2AheadBlock"/>: DSV3_WIDE_ROW_PREFETCH=1 or 0 decides; otherwise <see cref="WideRowsIntoL2Helps"/>.
     /// </summary>
     public static readonly bool WideRowsIntoL2 =
@@ -59,12 +59,13 @@ internal static unsafe class WeightPrefetch
     /// the same bytes; asking for each stream's line 16 KB ahead into L2 (prefetcht1, which leaves L1 to x) brought
     /// 1536 × 7168 20.5 → 37.7 GB/s, 2048 × 7168 27.2 → 42.2, 4096 × 4096 30.3 → 41.1, 7168 × 16384 25.1 → 33.2
     /// (4 KB ahead: 33.0-39.0, 8 KB: 33.3-44.9; prefetcht2 alike; non-temporal into L1: no gain), while 2048-column rows
-    /// lost 2-10 % and BF16 rows (one x line per weight line, not two) gained nothing. Zen 5's wide rows already run at
-    /// its read rate with <see cref="StreamAhead"/> (8192 × 8192 49-50 GB/s), so this is on for family 19h only.
+    /// lost 2-10 %. BF16 rows of 4096+ columns gain too (<see cref="TwoStreamGemv.Bf16"/>: both threads, 7168 × 7168
+    /// 30.5 → 34.4 GB/s, session 18; session 13 had seen no gain). Zen 5's wide FP8 rows already run at its read rate
+    /// with <see cref="StreamAhead"/> (8192 × 8192 49-50 GB/s), so this is on for family 19h only.
     /// </summary>
     internal static bool WideRowsIntoL2Helps(string? setting, CpuIdentity cpu) => SettingOr(setting, cpu.IsAmdFamily19h);
 
-    /// <summary>Whether a batch-1 FP8 kernel reads rows of <paramref name="columns"/> with <see cref="IntoL2AheadBlock"/>.</summary>
+    /// <summary>Whether a batch-1 kernel reads rows of <paramref name="columns"/> with <see cref="IntoL2AheadBlock"/>.</summary>
     public static bool StreamIntoL2(int columns) => WideRowsIntoL2 && columns >= WideRowColumns;
 
     /// <summary>
@@ -172,7 +173,7 @@ internal static unsafe class WeightPrefetch
         }
     }
 
-    /// <summary><see cref="StreamAhead"/> for the two lines of a 128-code FP8 block, without the loop.</summary>
+    /// <summary><see cref="StreamAhead"/> for two lines (a 128-code FP8 block, 64 BF16 values), without the loop.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StreamAheadBlock(byte* position)
     {
@@ -186,7 +187,7 @@ internal static unsafe class WeightPrefetch
     }
 
     /// <summary>
-    /// Requests into L2 (not L1) the two lines of the 128-code FP8 block <see cref="IntoL2AheadBytes"/> past
+    /// Requests into L2 (not L1) the two lines (a 128-code FP8 block, 64 BF16 values) <see cref="IntoL2AheadBytes"/> past
     /// <paramref name="position"/>: a wide row's stream (<see cref="WideRowsIntoL2"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -13,7 +13,7 @@ public enum ReadPrefetch
     /// <summary>Each line 4 KB ahead, non-temporally (prefetchnta), as the batch-1 kernels do where it helps.</summary>
     NonTemporal4K,
 
-    /// <summary>Each line 16 KB ahead into L2 (prefetcht1), as wide FP8 rows do on Zen 4.</summary>
+    /// <summary>Each line 16 KB ahead into L2 (prefetcht1), as wide rows do on Zen 4.</summary>
     IntoL2At16K,
 }
 
