@@ -522,25 +522,29 @@ internal static unsafe class TwoStreamGemv
     /// The 16 partial sums of decode(codes[0..128)) · x[0..128), x arranged. The first products are FMAs onto zero, not
     /// multiplies: codes with a zero exponent decode to subnormal floats, and on the development machine (AMD EPYC,
     /// Zen 5) a multiply with a subnormal operand takes a slow path where an FMA does not (one thread, 512 × 1024 in
-    /// L2: 31 µs with multiplies, 12 µs this way). Two chains of four FMAs, not four of two: the core is bound by how
-    /// many vector operations it issues, and the two additions saved per block (of 28 operations) outweigh the longer
-    /// chains, which the caller's second row and the next block overlap (Zen 4, one thread, two rows in L1:
-    /// 17.5 → 16.7 cycles a block at 2048 columns, 17.1 → 16.0 at 7168).
+    /// L2: 31 µs with multiplies, 12 µs this way). One chain of eight FMAs: the core is bound by how many vector
+    /// operations it issues, and each addition saved per block outweighs the longer chain, which the caller's second row
+    /// and the next block (its sums start afresh) overlap. Four chains of two → two of four (28 → 26 operations; Zen 4,
+    /// one thread, two rows in L1): 17.5 → 16.7 cycles a block at 2048 columns, 17.1 → 16.0 at 7168. Two of four → one
+    /// of eight (26 → 25, session 18): a throwaway loop, one thread, 512 × 1024 in L2, 7 windows, 26.2-27.8 → 27.9-28.9
+    /// GB/s (from memory 8.7-9.1 → 9.0-9.2); `bench kernels --copies 1 --threads 1`, 12 rounds in both orders,
+    /// medians: 512 × 1024 19.2 → 18.9 µs, 2048 × 7168 525.7 → 517.1; batch-1 FP8 decode, steps alternating, 10 runs,
+    /// mean 1.007× (the unchanged BF16 beside it 1.002×). Chaining on through the whole row as well (x scaled per row
+    /// block instead of each block's sum) was slower from memory: see session 18 in the README.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> WideBlockDot(byte* codes, float* x, in Fp8WideDecoder.Constants constants)
     {
         Fp8WideDecoder.Load64(codes, constants, out var w0, out var w1, out var w2, out var w3);
-        var s0 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(x), Vector512<float>.Zero);
-        var s1 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(x + 16), Vector512<float>.Zero);
-        s0 = Avx512F.FusedMultiplyAdd(w2, Vector512.Load(x + 32), s0);
-        s1 = Avx512F.FusedMultiplyAdd(w3, Vector512.Load(x + 48), s1);
+        var s = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(x), Vector512<float>.Zero);
+        s = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(x + 16), s);
+        s = Avx512F.FusedMultiplyAdd(w2, Vector512.Load(x + 32), s);
+        s = Avx512F.FusedMultiplyAdd(w3, Vector512.Load(x + 48), s);
         Fp8WideDecoder.Load64(codes + 64, constants, out w0, out w1, out w2, out w3);
-        s0 = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(x + 64), s0);
-        s1 = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(x + 80), s1);
-        s0 = Avx512F.FusedMultiplyAdd(w2, Vector512.Load(x + 96), s0);
-        s1 = Avx512F.FusedMultiplyAdd(w3, Vector512.Load(x + 112), s1);
-        return s0 + s1;
+        s = Avx512F.FusedMultiplyAdd(w0, Vector512.Load(x + 64), s);
+        s = Avx512F.FusedMultiplyAdd(w1, Vector512.Load(x + 80), s);
+        s = Avx512F.FusedMultiplyAdd(w2, Vector512.Load(x + 96), s);
+        return Avx512F.FusedMultiplyAdd(w3, Vector512.Load(x + 112), s);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
