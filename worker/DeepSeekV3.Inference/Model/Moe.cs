@@ -177,12 +177,15 @@ public sealed class Moe
             if (gated)
             {
                 _sharedExperts.AppendSiluGated(products, ref count, normedPointer, sharedGate);
-                backend.LinearGroup(products[..count]);
             }
             else
             {
                 _sharedExperts.AppendGateUp(products, ref count, normedPointer, n, sharedGate, sharedUp);
-                backend.LinearGroup(products[..count]);
+            }
+
+            backend.LinearGroup(products[..count]);
+            if (!gated)
+            {
                 backend.SiluMultiply(s.MlpGate.AsSpan(0, (slots * inter) + (n * sharedInter)),
                     s.MlpUp.AsSpan(0, (slots * inter) + (n * sharedInter)));
             }

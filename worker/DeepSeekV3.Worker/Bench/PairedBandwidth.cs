@@ -30,7 +30,8 @@ public sealed record PairedBandwidth(int Windows, double TriadBytesPerSecond, do
             Median(windows.Select(w => w.BytesPerSecond / w.Around.Read)));
     }
 
-    private static double Median(IEnumerable<double> values)
+    /// <summary>The middle value, or the mean of the middle two (also the read-pattern sweep's).</summary>
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         int middle = sorted.Length / 2;

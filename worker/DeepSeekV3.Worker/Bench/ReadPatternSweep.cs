@@ -72,9 +72,7 @@ public static class ReadPatternSweep
 
     private static (double Median, double Min, double Max) Spread(IEnumerable<double> values)
     {
-        var sorted = values.Order().ToArray();
-        int middle = sorted.Length / 2;
-        double median = sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-        return (median, sorted[0], sorted[^1]);
+        var all = values.ToArray();
+        return (PairedBandwidth.Median(all), all.Min(), all.Max());
     }
 }
